@@ -1,0 +1,3 @@
+from quita.cli import main
+
+main()

@@ -1,0 +1,1 @@
+"""Self-service debtor conversation: understanding pt-BR and the dialog state machine."""

@@ -1,0 +1,1 @@
+"""Shared toolkit: database plumbing, errors, pagination, jobs. No business rules live here."""

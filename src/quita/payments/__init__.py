@@ -1,0 +1,1 @@
+"""Payments: amounts, boleto, Pix and reconciliation of bank returns."""
