@@ -13,6 +13,7 @@ from quita.payments.cli import app as payments_app
 from quita.payments.cli import boleto_app, cnab_app, pix_app
 from quita.portfolio.cli import register as register_portfolio
 from quita.server.cli import register as register_server
+from quita.simulator.cli import register as register_simulator
 from quita.tenant.cli import apikey_app, creditor_app, tenant_app
 from quita.whatsapp.cli import wa_app
 
@@ -32,6 +33,7 @@ app.add_typer(wa_app, name="wa")
 register_import(app)
 register_portfolio(app)
 register_server(app)
+register_simulator(app)
 
 
 def main() -> None:
