@@ -1,0 +1,1 @@
+"""Brazilian primitives (documents, phones, money, dates, places, text) as pure functions."""
