@@ -6,7 +6,7 @@ The user writes ``sqlite:///quita.db`` or ``postgresql://user@host/db``; the dri
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -49,6 +49,8 @@ class Database:
         if self.is_sqlite:
             event.listen(self.engine, "connect", _tune_sqlite)
         self.session_factory = sessionmaker(self.engine, expire_on_commit=False, autoflush=False)
+        # Where jobs go once their transaction commits (set by the process that runs jobs).
+        self.job_sink: Callable[[str, dict[str, Any]], Any] | None = None
 
     @property
     def is_sqlite(self) -> bool:
@@ -65,7 +67,12 @@ class Database:
             session.rollback()
             raise
         finally:
+            pending = session.info.pop("quita.pending_jobs", [])
             session.close()
+        for name, payload in pending:
+            if self.job_sink is None:
+                raise RuntimeError(f"job {name!r} was enqueued but this process runs no jobs")
+            self.job_sink(name, payload)
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -1,0 +1,1 @@
+"""Pure rules of portfolio import: which column is which, and what a valid row is."""

@@ -1,0 +1,56 @@
+"""The ASGI application: routers of every capability, the unit of work per request, and the
+in-process job runner of the embedded mode."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+import quita
+from quita.config import Settings, get_settings
+from quita.importing import api as importing_api
+from quita.importing import jobs as importing_jobs
+from quita.kit.api import install_error_handlers
+from quita.kit.db import Database
+from quita.kit.jobs import InProcessRunner
+from quita.portfolio import api as portfolio_api
+
+
+def create_app(settings: Settings | None = None, database: Database | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    database = database or Database(settings.database_url)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        runner = InProcessRunner(database, threads=settings.job_threads)
+        database.job_sink = runner.submit
+        app.state.runner = runner
+        with database.transaction() as session:
+            leftovers = importing_jobs.pending_job_ids(session)
+        for job_id in leftovers:
+            runner.submit(importing_jobs.RUN_IMPORT, {"job_id": str(job_id)})
+        try:
+            yield
+        finally:
+            runner.shutdown()
+            database.job_sink = None
+
+    app = FastAPI(
+        title="Quita API",
+        version=quita.__version__,
+        description="Cobrança pelo WhatsApp, dentro da lei. Autentique com `Authorization: Bearer <chave>`.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.database = database
+    install_error_handlers(app)
+
+    @app.get("/health", tags=["health"])
+    def health() -> dict[str, str]:
+        return {"status": "ok", "version": quita.__version__}
+
+    app.include_router(portfolio_api.router)
+    app.include_router(importing_api.router)
+    return app
