@@ -105,7 +105,7 @@ def test_landline() -> None:
         ("(11) 98765-43210", "dígitos demais"),
         ("11 12345-6789", "deve começar com 9"),
         ("11 0765-4321", "não pode começar com 0 ou 1"),
-        ("+55 11 98765-432", "dígitos de menos"),
+        ("+55 11 9876-543", "dígitos de menos"),
         ("---", "sem dígitos"),
     ],
 )
