@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, ClassVar
 
+from quita.br.phones import InvalidPhone, match_key
+
 
 @dataclass(frozen=True, slots=True)
 class WebhookError:
@@ -205,6 +207,16 @@ def _iso(value: datetime | None) -> str | None:
     return value.isoformat().replace("+00:00", "Z") if value is not None else None
 
 
+def phone_match_key(number: str | None) -> str | None:
+    """The Brazilian ninth-digit-proof key for a wa_id (``None`` for foreign numbers and BSUIDs)."""
+    if number is None or not number.startswith("55"):
+        return None
+    try:
+        return match_key(number)
+    except InvalidPhone:
+        return None
+
+
 def _error_dicts(errors: tuple[WebhookError, ...]) -> list[dict[str, Any]]:
     return [
         {"code": e.code, "title": e.title, "message": e.message, "details": e.details, "href": e.href}
@@ -232,6 +244,7 @@ def to_record(event: WebhookEvent) -> dict[str, Any]:
         "error_codes": [e.code for e in errors if e.code is not None],
         "biz_opaque_callback_data": None,
         "timestamp": _iso(event.timestamp),
+        "match_key": None,
     }
     match event:
         case InboundMessage():
@@ -342,6 +355,7 @@ def to_record(event: WebhookEvent) -> dict[str, Any]:
             )
         case UnknownEvent():
             record.update({"field": event.field, "value": event.value})
+    record["match_key"] = phone_match_key(record["from"] or record["recipient_id"])
     return record
 
 
