@@ -1,3 +1,40 @@
-import typer
+"""``quita bench ...``: each benchmark prints a table with a baseline measured in the same run."""
 
-app = typer.Typer(no_args_is_help=True, help="Benchmarks: each prints a table with a baseline measured in the same run.")
+from __future__ import annotations
+
+import typer
+from rich.table import Table
+
+from quita.kit.cli import console
+
+app = typer.Typer(no_args_is_help=True, help="Benchmarks: cada um imprime uma tabela com a linha de base medida junto.")
+
+IMPORT_TARGETS = {"import: SQLite": 10_000, "import: PostgreSQL": 20_000}
+RSS_LIMIT_MB = 300
+
+
+@app.command("import")
+def bench_import(
+    rows: int = typer.Option(1_000_000, "--rows", min=1000),
+    seed: int = typer.Option(1, "--seed"),
+    db: str = typer.Option("both", "--db", help="sqlite, postgresql ou both"),
+    postgres_url: str = typer.Option("postgresql://postgres@127.0.0.1:5432/test", "--postgres-url"),
+    batch_size: int = typer.Option(5000, "--batch-size", min=100),
+) -> None:
+    """Importação: linhas/s e pico de memória, ao lado de uma leitura pura do mesmo CSV."""
+    from quita.bench.import_bench import run
+
+    databases = ["sqlite", "postgresql"] if db == "both" else [db]
+    results = run(rows, seed, databases, postgres_url, batch_size)
+    baseline = results[0]
+    table = Table(title=f"quita bench import — {rows:,} linhas".replace(",", "."))
+    for column in ("caso", "linhas", "segundos", "linhas/s", "÷ linha de base", "pico RSS (MB)", "meta", "ok?"):
+        table.add_column(column, justify="right" if column != "caso" else "left")
+    for r in results:
+        target = IMPORT_TARGETS.get(r.name)
+        ok = "" if target is None else ("sim" if r.rate >= target and r.peak_rss_mb <= RSS_LIMIT_MB else "NÃO")
+        table.add_row(
+            r.name, f"{r.rows:,}", f"{r.seconds:.1f}", f"{r.rate:,.0f}", f"{r.rate / baseline.rate:.3f}",
+            f"{r.peak_rss_mb:.0f}", "" if target is None else f"≥ {target:,}/s, ≤ {RSS_LIMIT_MB} MB", ok,
+        )
+    console.print(table)
