@@ -127,6 +127,9 @@ class DebtFacts:
 class Attempt:
     at: datetime
     answered: bool = False
+    creditor: str | None = None
+    """Informational only: caps count every attempt to the person, whoever the creditor was."""
+    channel: Channel | None = None
 
 
 @dataclass(frozen=True, slots=True)
