@@ -243,13 +243,19 @@ class WhatsAppClient:
         if response.status_code >= 400 or response.status_code < 200:
             raise self._error_for(response, idempotent=idempotent)
         try:
-            return response.json()
+            body = response.json()
         except ValueError:
             if idempotent:
                 raise RetryNow(f"{method} {path}: answer is not JSON") from None
             raise InDoubt(
                 f"{method} {path}: HTTP {response.status_code} with a body that is not JSON"
             ) from None
+        if isinstance(body, Mapping):
+            # Classified by the envelope's code, whatever the HTTP status said.
+            error = error_from_envelope(body, http_status=response.status_code)
+            if error is not None:
+                raise error
+        return body
 
     def _error_for(self, response: httpx.Response, *, idempotent: bool) -> WhatsAppError:
         status = response.status_code

@@ -110,13 +110,13 @@ def test_named_parameters_and_uploaded_document_header() -> None:
 def test_template_validation() -> None:
     with pytest.raises(InvalidMessage, match="mixes named and positional"):
         TemplateMessage(name="x", body=(TextParam("a", name="n"), TextParam("b")))
-    with pytest.raises(InvalidMessage, match="template.language"):
+    with pytest.raises(InvalidMessage, match=r"template\.language"):
         TemplateMessage(name="x", language="portuguese")
-    with pytest.raises(InvalidMessage, match="template.name"):
+    with pytest.raises(InvalidMessage, match=r"template\.name"):
         TemplateMessage(name="Lembrete Vencimento")
     with pytest.raises(InvalidMessage, match="button index"):
         TemplateMessage(name="x", buttons=(QuickReplyButtonParam(0, "a"), UrlButtonParam(0, "b")))
-    with pytest.raises(InvalidMessage, match="template.button.index"):
+    with pytest.raises(InvalidMessage, match=r"template\.button\.index"):
         QuickReplyButtonParam(10, "a")
     with pytest.raises(InvalidMessage, match="integer cents"):
         CurrencyParam(12.5)  # type: ignore[arg-type]
@@ -192,7 +192,7 @@ def test_list_limits() -> None:
         ListRow("id", "t", "d" * 73)
     with pytest.raises(InvalidMessage, match="200"):
         ListRow("i" * 201, "t")
-    with pytest.raises(InvalidMessage, match="section.title"):
+    with pytest.raises(InvalidMessage, match=r"section\.title"):
         ListMessage(
             body="x",
             button="b",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 from datetime import UTC, datetime
 from pathlib import Path
@@ -573,7 +574,5 @@ def test_fuzz_webhook_shaped_input_never_raises(entry: Any) -> None:
 @settings(max_examples=200, deadline=None)
 @given(data=_json)
 def test_fuzz_arbitrary_json_only_raises_not_a_webhook(data: Any) -> None:
-    try:
+    with contextlib.suppress(NotAWebhook):
         parse_webhook(json.dumps(data).encode())
-    except NotAWebhook:
-        pass

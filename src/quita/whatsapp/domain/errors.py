@@ -157,7 +157,7 @@ def error_from_envelope(
         return None
     code = _as_int(error.get("code"))
     error_data = error.get("error_data")
-    details = _as_str(error_data.get("details")) if isinstance(error_data, Mapping) else None
+    details = (_as_str(error_data.get("details")) if isinstance(error_data, Mapping) else None) or None
     message = _as_str(error.get("message")) or _as_str(error.get("error_user_msg")) or "WhatsApp API error"
     return error_from_classification(
         classify(code, details),
