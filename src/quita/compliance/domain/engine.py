@@ -92,24 +92,24 @@ def _status_blocks(ctx: _Context, rules: RuleSet, advisories: list[RuleResult]) 
         blocks.append(
             result("CDC-16", "Devedor falecido: cadência encerrada; tratar só com o espólio, por humano.")
         )
-    if facts.status is ContactStatus.WRONG_NUMBER:
+    if facts.status == ContactStatus.WRONG_NUMBER:
         blocks.append(result("ID-05", "Número marcado como errado ('não sou eu'): contato suprimido."))
-    if contact.channel in debtor.opted_out_channels or facts.status is ContactStatus.OPTED_OUT:
+    if contact.channel in debtor.opted_out_channels or facts.status == ContactStatus.OPTED_OUT:
         blocks.append(
             result(
                 "CHAN-01",
                 f"O devedor pediu para não ser contatado por {_CHANNEL_PT[contact.channel]} (opt-out).",
             )
         )
-    if facts.status is ContactStatus.UNREACHABLE:
+    if facts.status == ContactStatus.UNREACHABLE:
         blocks.append(
             RuleResult(
                 "CONTACT-01", "Registro do canal", "Contato inalcançável neste canal; use outro canal."
             )
         )
-    if facts.provenance is Provenance.THIRD_PARTY and (not rules.identity.third_party_contact or debt_talk):
+    if facts.provenance == Provenance.THIRD_PARTY and (not rules.identity.third_party_contact or debt_talk):
         blocks.append(result("ID-04", "Contato de terceiro: a dívida nunca é revelada a terceiros."))
-    if facts.provenance is Provenance.ENRICHED and rules.identity.enriched_verify_only and debt_talk:
+    if facts.provenance == Provenance.ENRICHED and rules.identity.enriched_verify_only and debt_talk:
         blocks.append(
             result(
                 "ID-03",
@@ -131,14 +131,14 @@ def _status_blocks(ctx: _Context, rules: RuleSet, advisories: list[RuleResult]) 
         blocks.append(
             result(
                 "DEBT-01",
-                f"Dívida {'paga' if debt.status is DebtStatus.PAID else 'cancelada'}: nada a cobrar.",
+                f"Dívida {'paga' if debt.status == DebtStatus.PAID else 'cancelada'}: nada a cobrar.",
             )
         )
-    if debt.status is DebtStatus.AGREEMENT and kind in (ContactKind.COLLECTION, ContactKind.REMINDER):
+    if debt.status == DebtStatus.AGREEMENT and kind in (ContactKind.COLLECTION, ContactKind.REMINDER):
         blocks.append(
             result("FREQ-04", "Acordo ativo: só lembretes de parcela do acordo, sem cobrança da dívida.")
         )
-    if kind is ContactKind.AGREEMENT_REMINDER and debt.status is not DebtStatus.AGREEMENT:
+    if kind == ContactKind.AGREEMENT_REMINDER and debt.status != DebtStatus.AGREEMENT:
         blocks.append(result("FREQ-04", "Lembrete de acordo sem acordo ativo nesta dívida."))
 
     if debtor.in_dispute:
@@ -171,7 +171,7 @@ def _status_blocks(ctx: _Context, rules: RuleSet, advisories: list[RuleResult]) 
             )
         bank_days = rules.prescription.bank_block_days_overdue
         overdue = (today - debt.due_date).days
-        if debt.creditor_kind is CreditorKind.BANK and bank_days is not None and overdue > bank_days:
+        if debt.creditor_kind == CreditorKind.BANK and bank_days is not None and overdue > bank_days:
             blocks.append(
                 result(
                     "PRESC-03",
@@ -194,7 +194,7 @@ def _whatsapp_blocks(ctx: _Context, rules: RuleSet) -> list[RuleResult]:
     s = ctx.scenario
     contact = s.contact
     blocks: list[RuleResult] = []
-    if contact.channel is not Channel.WHATSAPP:
+    if contact.channel != Channel.WHATSAPP:
         return blocks
     template = contact.template
     if template is None and not ctx.in_service_window:
@@ -202,11 +202,11 @@ def _whatsapp_blocks(ctx: _Context, rules: RuleSet) -> list[RuleResult]:
             result("WA-01", "Fora da janela de 24 h do WhatsApp: só é possível enviar modelo aprovado.")
         )
     if template is not None:
-        if template.status is not TemplateStatus.APPROVED:
+        if template.status != TemplateStatus.APPROVED:
             blocks.append(
                 result("WA-02", f"Modelo '{template.name}' não está aprovado (status {template.status}).")
             )
-        if template.category.value not in rules.whatsapp.allowed_template_categories:
+        if str(template.category) not in rules.whatsapp.allowed_template_categories:
             allowed = ", ".join(sorted(rules.whatsapp.allowed_template_categories))
             blocks.append(
                 result(
@@ -279,7 +279,7 @@ def _decide_time(
         )
     account = s.account
     if (
-        s.contact.channel is Channel.WHATSAPP
+        s.contact.channel == Channel.WHATSAPP
         and not ctx.in_service_window
         and account.tier_limit is not None
         and not account.recipient_already_counted
