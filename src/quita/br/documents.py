@@ -187,7 +187,7 @@ def parse_document(raw: str) -> Document:
 def generate_cpf(rng: random.Random) -> str:
     """A random valid CPF (11 bare digits)."""
     while True:
-        body = "".join(rng.choice("0123456789") for _ in range(9))
+        body = f"{rng.randrange(10**9):09d}"
         if len(set(body)) > 1:
             return body + _cpf_dvs(body)
 
@@ -200,7 +200,7 @@ def generate_cnpj(rng: random.Random, *, alphanumeric: bool = False) -> str:
             if body.isdigit():
                 continue
         else:
-            root = "".join(rng.choice("0123456789") for _ in range(8))
+            root = f"{rng.randrange(10**8):08d}"
             branch = "0001" if rng.random() < 0.8 else f"{rng.randint(1, 9999):04d}"
             body = root + branch
         if len(set(body)) > 1:
