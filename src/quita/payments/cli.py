@@ -1,8 +1,323 @@
-"""Command line for payments: ``quita boleto``, ``quita pix``, ``quita cnab``, ``quita payments``."""
+"""Command line for payments: ``quita boleto``, ``quita pix``, ``quita cnab``, ``quita payments``.
+
+Every command prints JSON on stdout (money as decimal strings, dates ISO) so scripts can rely on it;
+invalid input exits with status 2 and a pt-BR reason on stderr.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import sys
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any, NoReturn
 
 import typer
+
+from quita.payments.domain.amounts import AmountError, LatePaymentTerms, updated_amount
+from quita.payments.domain.banks import BANK_NAMES, BoletoSpec, encode_boleto
+from quita.payments.domain.boleto import BoletoError, decode_boleto
+from quita.payments.domain.cnab_return import CnabError, parse_cnab_return
+from quita.payments.domain.pix import PixError, build_dynamic, build_static, parse_brcode
 
 app = typer.Typer(no_args_is_help=True, help="Payments and reconciliation.")
 boleto_app = typer.Typer(no_args_is_help=True, help="Boleto: encode, decode, PDF.")
 pix_app = typer.Typer(no_args_is_help=True, help="Pix BR Code: encode and decode.")
 cnab_app = typer.Typer(no_args_is_help=True, help="CNAB bank files.")
+
+EXIT_INVALID = 2
+
+
+def to_jsonable(value: Any) -> Any:
+    """Decimals as strings, dates as ISO strings, dataclasses as dicts (recursively)."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: to_jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {str(k): to_jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [to_jsonable(v) for v in value]
+    return value
+
+
+def emit(data: Any) -> None:
+    typer.echo(json.dumps(to_jsonable(data), ensure_ascii=False, indent=2))
+
+
+def fail(message: str) -> NoReturn:
+    typer.echo(f"erro: {message}", err=True)
+    raise typer.Exit(code=EXIT_INVALID)
+
+
+def read_json_object(source: str) -> dict[str, Any]:
+    """One JSON object from a file path or ``-`` (stdin)."""
+    try:
+        text = sys.stdin.read() if source == "-" else Path(source).read_text(encoding="utf-8")
+    except OSError as exc:
+        fail(f"não foi possível ler {source}: {exc.strerror}")
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        fail(f"JSON inválido em {source}: linha {exc.lineno}, coluna {exc.colno}: {exc.msg}")
+    if not isinstance(data, dict):
+        fail("a entrada deve ser um objeto JSON")
+    return data
+
+
+def parse_day(text: str, what: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        fail(f"{what} inválida: {text!r} (use AAAA-MM-DD)")
+
+
+def parse_money(text: str, what: str) -> Decimal:
+    try:
+        return Decimal(text)
+    except InvalidOperation:
+        fail(f"{what} inválido: {text!r}")
+
+
+# --- boleto ------------------------------------------------------------------------------------------
+
+
+def encode_from_mapping(data: dict[str, Any]) -> dict[str, Any]:
+    """Encode JSON for one boleto; shared by ``encode`` and ``pdf``. Raises ``BoletoError``."""
+    spec = BoletoSpec.from_mapping(data)
+    encoded = encode_boleto(spec)
+    return {
+        "bank": encoded.bank,
+        "bank_name": BANK_NAMES.get(encoded.bank, encoded.bank),
+        "barcode": encoded.barcode,
+        "linha_digitavel": encoded.linha_digitavel,
+        "due_factor": f"{encoded.due_factor:04d}",
+        "due_date": spec.due_date,
+        "amount": encoded.amount,
+        "campo_livre": encoded.campo_livre,
+        "nosso_numero": encoded.nosso_numero,
+        "nosso_numero_dv": encoded.nosso_numero_dv,
+    }
+
+
+@boleto_app.command("encode")
+def boleto_encode(
+    source: str = typer.Argument(..., help="JSON file with the boleto fields, or - for stdin"),
+) -> None:
+    """Generate barcode and linha digitável for one boleto."""
+    data = read_json_object(source)
+    try:
+        emit(encode_from_mapping(data))
+    except BoletoError as exc:
+        fail(f"{exc} (verificação: {exc.check})")
+
+
+@boleto_app.command("decode")
+def boleto_decode(
+    value: str = typer.Argument(..., help="barcode (44) or linha digitável (47), punctuation allowed"),
+    today: str = typer.Option(None, "--today", help="reference date for the due factor, YYYY-MM-DD"),
+) -> None:
+    """Validate and decode a boleto de cobrança of any bank."""
+    reference = parse_day(today, "data de referência") if today else date.today()
+    try:
+        decoded = decode_boleto(value, reference)
+    except BoletoError as exc:
+        fail(f"{exc} (verificação: {exc.check})")
+    emit(
+        {
+            "bank": decoded.bank,
+            "bank_name": BANK_NAMES.get(decoded.bank),
+            "amount": decoded.amount,
+            "due_date": decoded.due_date,
+            "due_factor": f"{decoded.due_factor:04d}",
+            "barcode": decoded.barcode,
+            "linha_digitavel": decoded.linha_digitavel,
+            "campo_livre": decoded.campo_livre,
+        }
+    )
+
+
+@boleto_app.command("pdf")
+def boleto_pdf(
+    source: str = typer.Argument(
+        ..., help="JSON: the encode fields plus beneficiary, payer, items, instructions, pix"
+    ),
+    out: Path = typer.Option(..., "--out", help="PDF file to write"),
+) -> None:
+    """Render the boleto (recibo do pagador + ficha de compensação) as PDF."""
+    from quita.payments.pdf import BoletoDocument, BoletoPdfError, render_boleto_pdf
+
+    data = read_json_object(source)
+    try:
+        document = BoletoDocument.from_mapping(data, encode_from_mapping)
+        out.write_bytes(render_boleto_pdf(document))
+    except (BoletoError, BoletoPdfError, PixError) as exc:
+        fail(str(exc))
+    except OSError as exc:
+        fail(f"não foi possível gravar {out}: {exc.strerror}")
+    emit({"out": str(out), "barcode": document.barcode, "linha_digitavel": document.linha_digitavel})
+
+
+# --- Pix ---------------------------------------------------------------------------------------------
+
+_PIX_FIELDS = {
+    "key",
+    "amount",
+    "txid",
+    "merchant_name",
+    "merchant_city",
+    "description",
+    "postal_code",
+    "location_url",
+    "single_use",
+}
+
+
+def brcode_json(payload: str) -> dict[str, Any]:
+    code = parse_brcode(payload)
+    return {
+        "payload": code.payload,
+        "dynamic": code.is_dynamic,
+        "key": code.key,
+        "location_url": code.location_url,
+        "amount": code.amount,
+        "txid": code.txid,
+        "merchant_name": code.merchant_name,
+        "merchant_city": code.merchant_city,
+        "description": code.description,
+        "single_use": code.single_use,
+        "recurrence_url": code.recurrence_url,
+        "crc": code.crc,
+        "fields": code.fields,
+    }
+
+
+@pix_app.command("encode")
+def pix_encode(
+    source: str = typer.Argument(
+        ..., help="JSON file (key or location_url, merchant_name, …) or - for stdin"
+    ),
+    png: Path = typer.Option(None, "--png", help="also write the QR code as PNG"),
+    svg: Path = typer.Option(None, "--svg", help="also write the QR code as SVG"),
+) -> None:
+    """Build a static (key) or dynamic (location_url) Pix BR Code."""
+    data = read_json_object(source)
+    unknown = sorted(set(data) - _PIX_FIELDS)
+    if unknown:
+        fail(f"campo(s) desconhecido(s): {', '.join(unknown)}")
+    for name in ("merchant_name", "merchant_city"):
+        if not isinstance(data.get(name), str):
+            fail(f"campo obrigatório ausente: {name}")
+    amount = parse_money(str(data["amount"]), "amount") if data.get("amount") is not None else None
+    try:
+        if data.get("location_url"):
+            payload = build_dynamic(
+                location_url=str(data["location_url"]),
+                merchant_name=data["merchant_name"],
+                merchant_city=data["merchant_city"],
+                amount=amount,
+                single_use=bool(data.get("single_use", True)),
+                postal_code=data.get("postal_code"),
+            )
+        elif isinstance(data.get("key"), str):
+            payload = build_static(
+                key=data["key"],
+                merchant_name=data["merchant_name"],
+                merchant_city=data["merchant_city"],
+                amount=amount,
+                txid=data.get("txid"),
+                description=data.get("description"),
+                postal_code=data.get("postal_code"),
+            )
+        else:
+            fail("informe key (Pix estático) ou location_url (Pix dinâmico)")
+        result = brcode_json(payload)
+    except PixError as exc:
+        fail(str(exc))
+    from quita.payments.qr import qr_png, qr_svg
+
+    if png:
+        png.write_bytes(qr_png(payload))
+        result["png"] = str(png)
+    if svg:
+        svg.write_text(qr_svg(payload), encoding="utf-8")
+        result["svg"] = str(svg)
+    emit(result)
+
+
+@pix_app.command("decode")
+def pix_decode(payload: str = typer.Argument(..., help="BR Code (Pix copia e cola)")) -> None:
+    """Parse and validate a Pix BR Code."""
+    try:
+        emit(brcode_json(payload))
+    except PixError as exc:
+        fail(str(exc))
+
+
+# --- CNAB --------------------------------------------------------------------------------------------
+
+
+@cnab_app.command("parse")
+def cnab_parse(path: Path = typer.Argument(..., help="CNAB 240 or 400 return file")) -> None:
+    """Parse a bank return file (retorno) into titles, occurrences and totals."""
+    try:
+        content = path.read_bytes()
+    except OSError as exc:
+        fail(f"não foi possível ler {path}: {exc.strerror}")
+    try:
+        parsed = parse_cnab_return(content)
+    except CnabError as exc:
+        fail(str(exc))
+    summary = parsed.summary
+    emit(
+        {
+            "layout": parsed.layout,
+            "bank": parsed.bank,
+            "bank_name": parsed.bank_name,
+            "file_date": parsed.file_date,
+            "occurrence_table": parsed.occurrence_table,
+            "titles": parsed.titles,
+            "summary": summary,
+            "warnings": parsed.warnings,
+        }
+    )
+
+
+# --- amounts -----------------------------------------------------------------------------------------
+
+
+@app.command("amount")
+def payments_amount(
+    principal: str = typer.Option(..., help="principal, e.g. 1000.00"),
+    due: str = typer.Option(..., help="due date YYYY-MM-DD"),
+    on: str = typer.Option(None, help="payment date YYYY-MM-DD (default today)"),
+    fine: str = typer.Option("0.02", help="fine rate as a fraction (≤ 0.02)"),
+    rate: str = typer.Option(None, help="contractual monthly interest rate as a fraction"),
+    legal_rate: str = typer.Option(None, help="legal monthly rate (Taxa Legal) as a fraction"),
+    cap: str = typer.Option("0.01", help="monthly interest cap as a fraction"),
+    financing_rate: str = typer.Option(None, help="embedded monthly rate, for early-payment discount"),
+) -> None:
+    """Itemised updated amount of a debt on a date."""
+    try:
+        terms = LatePaymentTerms(
+            fine_rate=parse_money(fine, "multa"),
+            monthly_interest_rate=parse_money(rate, "taxa") if rate else None,
+            interest_cap_monthly=parse_money(cap, "teto"),
+            **({"legal_monthly_rate": parse_money(legal_rate, "taxa legal")} if legal_rate else {}),
+        )
+        result = updated_amount(
+            parse_money(principal, "principal"),
+            parse_day(due, "vencimento"),
+            parse_day(on, "data de pagamento") if on else date.today(),
+            terms,
+            financing_monthly_rate=parse_money(financing_rate, "taxa de financiamento")
+            if financing_rate
+            else None,
+        )
+    except AmountError as exc:
+        fail(str(exc))
+    emit(result)
