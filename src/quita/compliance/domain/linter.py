@@ -190,13 +190,15 @@ def lint_text(text: str, rules: LinterRules) -> tuple[Finding, ...]:
     """All findings for one message text (template body or free text), in a stable order."""
     folded = fold(text)
     findings: list[Finding] = []
-    seen: set[tuple[str, str]] = set()
+    spans: dict[str, list[tuple[int, int]]] = {}
     for category, rule_id, pattern, message in _COMPILED:
         for match in pattern.finditer(folded):
-            key = (category, match.group(0))
-            if key not in seen:
-                seen.add(key)
-                findings.append(Finding(rule_id, category, match.group(0), message))
+            taken = spans.setdefault(category, [])
+            start, end = match.span()
+            if any(start < e and s < end for s, e in taken):
+                continue  # the same words already reported under this category
+            taken.append((start, end))
+            findings.append(Finding(rule_id, category, match.group(0), message))
     findings.extend(_shouting(text, rules))
     findings.extend(_emoji(text, rules))
     findings.extend(_creditor_identification(folded))
