@@ -128,7 +128,7 @@ class _Line:
             raise CnabError(
                 f"valor numérico esperado nas posições {start}-{end}, achado {value!r}", self.number, start
             )
-        return Decimal(int(value)) / 100
+        return Decimal(int(value)).scaleb(-2)
 
     def parse_date(self, start: int, end: int) -> date | None:
         value = self.raw(start, end)
