@@ -101,6 +101,7 @@ class DebtorCalendar:
         return rule is None or rule.open_span is not None
 
 
+@lru_cache(maxsize=65536)
 def _restriction(
     day: date,
     subdivisions: tuple[str, ...],
