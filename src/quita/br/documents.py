@@ -11,6 +11,7 @@ from __future__ import annotations
 import random
 import re
 from dataclasses import dataclass
+from operator import mul
 from typing import Literal
 
 __all__ = [
@@ -47,12 +48,12 @@ def _strip_mask(raw: str) -> str:
 
 
 def _mod11_dv(values: list[int], weights: tuple[int, ...]) -> int:
-    remainder = sum(v * w for v, w in zip(values, weights, strict=True)) % 11
+    remainder = sum(map(mul, values, weights)) % 11
     return 0 if remainder < 2 else 11 - remainder
 
 
 def _cpf_dvs(first9: str) -> str:
-    values = [int(c) for c in first9]
+    values = list(map(int, first9))
     dv1 = _mod11_dv(values, _CPF_WEIGHTS_1)
     dv2 = _mod11_dv([*values, dv1], _CPF_WEIGHTS_2)
     return f"{dv1}{dv2}"

@@ -6,8 +6,9 @@ some sold portfolios with the original creditor, and debts both recent and past 
 Optionally a share of rows carries exactly one known defect each, reported with its row and column, so the
 importer's error reporting can be checked against ground truth.
 
-Rows are generated and written one debtor at a time, so memory stays flat for a million rows; everything
-comes from one seeded ``random.Random``, so the same seed (and ``today``) gives a byte-identical file.
+Rows are generated and written one debtor at a time, so memory stays flat for a million rows. Content comes
+from one ``random.Random`` seeded with ``seed`` and defects from a second stream derived from it, so the same
+seed (and ``today``) gives a byte-identical file, and turning defects on leaves the other rows unchanged.
 """
 
 from __future__ import annotations
@@ -15,10 +16,12 @@ from __future__ import annotations
 import datetime
 import math
 import random
+from bisect import bisect
 from collections import deque
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from types import MappingProxyType
 from typing import TypeVar
 
 from quita.br.dates import format_br_date
@@ -39,16 +42,18 @@ COLUMNS: tuple[str, ...] = (
 _COL = {name: i for i, name in enumerate(COLUMNS)}
 
 # kind → column it breaks
-ERROR_KINDS: dict[str, str] = {
-    "invalid_cpf": "cpf_cnpj",
-    "impossible_date": "vencimento",
-    "bad_amount": "valor",
-    "non_positive_amount": "valor",
-    "missing_name": "nome",
-    "bad_phone": "telefone",
-    "bad_uf": "uf",
-    "duplicate_id": "id_titulo",
-}
+ERROR_KINDS: Mapping[str, str] = MappingProxyType(
+    {
+        "invalid_cpf": "cpf_cnpj",
+        "impossible_date": "vencimento",
+        "bad_amount": "valor",
+        "non_positive_amount": "valor",
+        "missing_name": "nome",
+        "bad_phone": "telefone",
+        "bad_uf": "uf",
+        "duplicate_id": "id_titulo",
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -186,6 +191,9 @@ class _Generator:
     def pick(self, seq: Sequence[T]) -> T:
         return seq[int(self.random() * len(seq))]
 
+    def pick_weighted(self, seq: Sequence[T], cum_weights: list[float]) -> T:
+        return seq[bisect(cum_weights, self.random() * cum_weights[-1])]
+
     def surname(self) -> tuple[str, str]:
         plain = self.pick(_SURNAMES)
         written = _PARTICLE_FORMS.get(plain, plain) if self.random() < 0.4 else plain
@@ -194,9 +202,9 @@ class _Generator:
     # --- debtor -----------------------------------------------------------------------------------------
     def debtor(self) -> _Debtor:
         rng, rand, pick = self.rng, self.random, self.pick
-        uf = rng.choices(self.ufs, cum_weights=self.uf_cum_weights)[0]
+        uf = self.pick_weighted(self.ufs, self.uf_cum_weights)
         towns, town_weights = self.cities[uf]
-        town = rng.choices(towns, cum_weights=town_weights)[0]
+        town = self.pick_weighted(towns, town_weights)
         if rand() < 0.05:  # a company
             surname = pick(_SURNAMES)
             nome = f"{pick(_COMPANY_KINDS)} {surname} {pick(_COMPANY_SUFFIXES)}"
@@ -324,6 +332,7 @@ def _cumulative(weights: Sequence[float]) -> list[float]:
 def _rows(gen: _Generator, seed: int) -> Iterator[tuple[str, bool]]:
     """Yields (CSV line without newline, is_first_row_of_a_debtor) forever; every field is valid."""
     rand = gen.random
+    date_cache = gen.date_cache
     contract_no = 1_000_000 + (seed % 9_000) * 100_000
     while True:
         debtor = gen.debtor()
@@ -333,17 +342,23 @@ def _rows(gen: _Generator, seed: int) -> Iterator[tuple[str, bool]]:
             contract_no += 1 + int(rand() * 17)
             contrato = f"{contract_no:010d}"
             value = _brl(cents)
+            varies = produto == "Conta de energia"  # bills vary month to month
+            # The columns between parcela and vencimento are fixed per contract, but for the document's mask.
+            fixed_masked = f"{debtor.nome};{debtor.document_masked};{debtor.middle};{produto};"
+            fixed_bare = f"{debtor.nome};{debtor.document};{debtor.middle};{produto};"
+            month = first_month
             for parcela in range(1, n + 1):
-                document = debtor.document_masked if rand() < 0.5 else debtor.document
-                if produto == "Conta de energia":  # bills vary month to month
+                if varies:
                     value = _brl(max(5_000, cents + int(rand() * 6001) - 3000))
-                due = gen.due_date(first_month + parcela - 1, day)
+                key = (month, day)
+                due = date_cache.get(key) or gen.due_date(month, day)
                 yield (
-                    f"{contrato}-{parcela:02d};{contrato};{parcela};{debtor.nome};{document};{debtor.middle};"
-                    f"{produto};{due};{value};{tail}",
+                    f"{contrato}-{parcela:02d};{contrato};{parcela};"
+                    f"{fixed_masked if rand() < 0.5 else fixed_bare}{due};{value};{tail}",
                     first_row,
                 )
                 first_row = False
+                month += 1
 
 
 def _break_cpf(document: str, rng: random.Random) -> str:
