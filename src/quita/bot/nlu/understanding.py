@@ -1,0 +1,76 @@
+"""One message in, one reading out: rules first where a miss is costly, the model otherwise, then entities.
+
+This is what the dialog state machine calls for every inbound text. It is pure
+(no I/O beyond loading the cached model once) and fast: a few milliseconds.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from functools import lru_cache
+
+from quita.bot.nlu import rules
+from quita.bot.nlu.classifier import IntentClassifier, load_or_train
+from quita.bot.nlu.entities import Entities, extract_entities
+from quita.bot.nlu.intents import Intent
+from quita.bot.nlu.normalize import normalize
+
+#: WhatsApp allows 4096 characters; longer input is hostile or pasted junk and is cut.
+MAX_CHARS = 4096
+#: Confidence reported when a high-precision rule decides the intent.
+RULE_CONFIDENCE = 0.99
+
+
+@dataclass(frozen=True, slots=True)
+class Understanding:
+    intent: Intent
+    confidence: float
+    entities: Entities
+    rule: str | None  # the rule that decided the intent, None when the model did
+    model_intent: Intent
+    model_confidence: float
+    signals: tuple[str, ...] = ()  # e.g. "over_indebted" (CDC-12); other guarded intents that also fired
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "intent": self.intent.value,
+            "confidence": round(self.confidence, 4),
+            "entities": self.entities.as_json(),
+            "rule": self.rule,
+            "signals": list(self.signals),
+        }
+
+
+class Nlu:
+    """Intent classifier plus rules plus entity extraction."""
+
+    def __init__(self, classifier: IntentClassifier) -> None:
+        self._classifier = classifier
+
+    def understand(self, text: str, today: date) -> Understanding:
+        raw = text[:MAX_CHARS]
+        normalized = normalize(raw)
+        prediction = self._classifier.predict_normalized(normalized)
+        intent, confidence, rule = prediction.intent, prediction.confidence, None
+        hits = rules.fire(raw, normalized)
+        if hits:
+            intent, rule = hits[0].intent, hits[0].rule
+            confidence = max(RULE_CONFIDENCE, dict(prediction.ranking)[intent])
+        elif not normalized:
+            intent, confidence, rule = Intent.GREETING_OTHER, RULE_CONFIDENCE, "empty"
+        signals = tuple(rules.signals(normalized)) + tuple(f"also:{hit.intent.value}" for hit in hits[1:])
+        entities = extract_entities(normalized, today, past=intent is Intent.ALREADY_PAID)
+        return Understanding(
+            intent, confidence, entities, rule, prediction.intent, prediction.confidence, signals
+        )
+
+
+@lru_cache(maxsize=1)
+def default_nlu() -> Nlu:
+    """The process-wide NLU, trained or loaded from the cache on first use."""
+    return Nlu(load_or_train())
+
+
+def understand(text: str, today: date) -> Understanding:
+    return default_nlu().understand(text, today)
