@@ -160,6 +160,8 @@ def normalise_phone(raw: str, *, default_ddd: int | None = None) -> Phone:
                 f"número de outro país (código +{digits[:3]}…), só aceitamos números do Brasil (+55)"
             )
         national = digits[2:]
+        if national.startswith("0") and len(national) in (11, 12):  # '+55 (011) …': stray trunk prefix
+            national = national[1:]
         if len(national) not in (10, 11):
             raise InvalidPhone(_length_reason(len(national)))
     elif len(digits) in (8, 9):
