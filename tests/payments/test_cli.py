@@ -147,3 +147,45 @@ def test_payments_amount(on: str, total: str) -> None:
     assert json.loads(result.stdout)["total"] == total
     bad = invoke("payments", "amount", "--principal", "10", "--due", "2026-01-10", "--fine", "0.05")
     assert bad.exit_code == 2 and "2%" in bad.stderr
+
+
+def test_cnab_remessa(tmp_path: Path) -> None:
+    payer = {
+        "name": "Maria",
+        "document": "52998224725",
+        "address": "Rua B, 2",
+        "district": "Centro",
+        "cep": "01001000",
+        "city": "Sao Paulo",
+        "uf": "SP",
+    }
+    body = {
+        "bank": "001",
+        "sequence": 3,
+        "generated_at": "2026-11-23T10:00:00",
+        "company": {
+            "name": "Credora",
+            "document": "11222333000181",
+            "agencia": "1234",
+            "conta": "56789",
+            "convenio": "1234567",
+        },
+        "titles": [
+            {
+                "nosso_numero": "1",
+                "document_number": "D1",
+                "due_date": "2026-12-01",
+                "amount": "10.00",
+                "issue_date": "2026-11-23",
+                "payer": payer,
+            }
+        ],
+    }
+    out = tmp_path / "remessa.txt"
+    result = invoke("cnab", "remessa", "-", "--out", str(out), stdin=json.dumps(body))
+    assert result.exit_code == 0, result.output
+    records = out.read_bytes().decode("latin-1").split("\r\n")[:-1]
+    assert len(records) == 7 and all(len(r) == 240 for r in records)
+    body["bank"] = "237"
+    bad = invoke("cnab", "remessa", "-", "--out", str(out), stdin=json.dumps(body))
+    assert bad.exit_code == 2 and "bank" in bad.stderr

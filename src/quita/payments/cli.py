@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import sys
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any, NoReturn
@@ -19,6 +19,7 @@ import typer
 from quita.payments.domain.amounts import AmountError, LatePaymentTerms, updated_amount
 from quita.payments.domain.banks import BANK_NAMES, BoletoSpec, encode_boleto
 from quita.payments.domain.boleto import BoletoError, decode_boleto
+from quita.payments.domain.cnab_remessa import Company, Payer, RemessaError, RemessaTitle, build_remessa_240
 from quita.payments.domain.cnab_return import CnabError, parse_cnab_return
 from quita.payments.domain.pix import PixError, build_dynamic, build_static, parse_brcode
 
@@ -285,6 +286,46 @@ def cnab_parse(path: Path = typer.Argument(..., help="CNAB 240 or 400 return fil
             "warnings": parsed.warnings,
         }
     )
+
+
+def _remessa_inputs(data: dict[str, Any]) -> tuple[str, Company, list[RemessaTitle], int, datetime]:
+    try:
+        company = Company(**data["company"])
+        titles = []
+        for raw in data["titles"]:
+            item = dict(raw)
+            item["payer"] = Payer(**item["payer"])
+            item["due_date"] = date.fromisoformat(item["due_date"])
+            item["issue_date"] = date.fromisoformat(item["issue_date"])
+            item["amount"] = Decimal(str(item["amount"]))
+            for name in ("fine_percent", "interest_percent_month"):
+                if name in item:
+                    item[name] = Decimal(str(item[name]))
+            item["messages"] = tuple(item.get("messages", ()))
+            titles.append(RemessaTitle(**item))
+        generated = (
+            datetime.fromisoformat(data["generated_at"]) if data.get("generated_at") else datetime.now()
+        )
+        return str(data["bank"]), company, titles, int(data.get("sequence", 1)), generated
+    except KeyError as exc:
+        fail(f"campo obrigatório ausente: {exc.args[0]}")
+    except (TypeError, ValueError, InvalidOperation) as exc:
+        fail(f"entrada inválida para a remessa: {exc}")
+
+
+@cnab_app.command("remessa")
+def cnab_remessa(
+    source: str = typer.Argument(..., help="JSON: bank, company, titles[], sequence, generated_at"),
+    out: Path = typer.Option(..., "--out", help="remessa file to write"),
+) -> None:
+    """Write a CNAB 240 remessa (registration of boletos) for Banco do Brasil (001) or Caixa (104)."""
+    bank, company, titles, sequence, generated = _remessa_inputs(read_json_object(source))
+    try:
+        text = build_remessa_240(bank, company, titles, sequence=sequence, generated_at=generated)
+    except RemessaError as exc:
+        fail(str(exc))
+    out.write_bytes(text.encode("latin-1"))
+    emit({"out": str(out), "bank": bank, "titles": len(titles), "records": text.count("\r\n")})
 
 
 # --- amounts -----------------------------------------------------------------------------------------
