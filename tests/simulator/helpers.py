@@ -46,3 +46,17 @@ def template_body(to: str, tracker: str | None = None) -> dict[str, Any]:
     if tracker is not None:
         body["biz_opaque_callback_data"] = tracker
     return body
+
+
+def wait_stats(control: Any, predicate: Any, timeout: float = 10.0) -> dict[str, Any]:
+    """Polls ``/_sim/stats`` until ``predicate(stats)`` holds (webhook outcomes are counted asynchronously)."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while True:
+        stats: dict[str, Any] = control.get("/stats").json()
+        if predicate(stats):
+            return stats
+        if time.monotonic() > deadline:
+            raise AssertionError(f"stats condition not met: {stats}")
+        time.sleep(0.02)

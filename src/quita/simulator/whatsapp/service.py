@@ -456,11 +456,13 @@ class WhatsAppSimulator:
         with self._lock:
             return self.webhook_rng.random() < self.config.duplicate_rate
 
-    def status_payload(self, wamid: str, state: str) -> tuple[str, dict[str, Any]] | None:
-        """(phone_number_id, ``statuses[]`` item) for an event; None if the message was evicted."""
+    def status_payload(self, wamid: str, state: str) -> tuple[str, dict[str, Any], dict[str, Any]] | None:
+        """(phone_number_id, ``contacts[]`` item, ``statuses[]`` item); None if the message was evicted."""
         record = self.outbound.get(wamid)
         if record is None:
             return None
+        user_id = payloads.business_scoped_user_id(record.wa_id, self.config.waba_id)
+        contact = {"wa_id": record.wa_id, "user_id": user_id}
         with self._lock:
             self.stats.statuses_emitted[state] += 1
         if state == "failed":
@@ -473,7 +475,8 @@ class WhatsAppSimulator:
                 callback_data=record.callback_data,
                 errors=[errors.status_error(record.failure)],
             )
-            return record.phone_number_id, item
+            item["recipient_user_id"] = user_id
+            return record.phone_number_id, contact, item
         category, billable = payloads.price_of(
             record.template.category if record.template else None, record.in_window
         )
@@ -491,7 +494,8 @@ class WhatsAppSimulator:
             price=payloads.pricing(category, billable),
             conv=conv,
         )
-        return record.phone_number_id, item
+        item["recipient_user_id"] = user_id
+        return record.phone_number_id, contact, item
 
     def note_webhook(self, outcome: str, inbound_ids: tuple[str, ...] = ()) -> None:
         with self._lock:
@@ -530,7 +534,9 @@ class WhatsAppSimulator:
         now = time.time()
         wamid = new_wamid(wa_id)
         value = {
-            "contacts": [payloads.contact(wa_id, message.name)],
+            "contacts": [
+                payloads.contact(wa_id, message.name, payloads.business_scoped_user_id(wa_id, number.waba_id))
+            ],
             "messages": [payloads.inbound(wamid, wa_id, int(now), kind, content, context)],
         }
         with self._lock:

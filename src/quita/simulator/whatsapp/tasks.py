@@ -68,7 +68,7 @@ class WebhookDispatcher:
 
     def _posts(self, events: list[Event]) -> list[Post]:
         posts: list[Post] = []
-        statuses: dict[str, list[dict[str, Any]]] = {}
+        statuses: dict[str, list[tuple[dict[str, Any], dict[str, Any]]]] = {}
         batch = self.sim.config.webhook_batch_size
         for kind, first, second in events:
             if kind == "post":
@@ -80,16 +80,23 @@ class WebhookDispatcher:
                 found = self.sim.status_payload(first, second)
                 if found is None:
                     continue
-                phone_number_id, item = found
+                phone_number_id, contact, item = found
                 pending = statuses.setdefault(phone_number_id, [])
-                pending.append(item)
+                pending.append((contact, item))
                 if len(pending) >= batch:
-                    posts.append(self._post(phone_number_id, {"statuses": pending}, ()))
+                    posts.append(self._status_post(phone_number_id, pending))
                     statuses[phone_number_id] = []
         for phone_number_id, pending in statuses.items():
             if pending:
-                posts.append(self._post(phone_number_id, {"statuses": pending}, ()))
+                posts.append(self._status_post(phone_number_id, pending))
         return posts
+
+    def _status_post(
+        self, phone_number_id: str, pending: list[tuple[dict[str, Any], dict[str, Any]]]
+    ) -> Post:
+        """Statuses of one number in one change; ``contacts[i]`` is the recipient of ``statuses[i]``."""
+        value = {"contacts": [c for c, _ in pending], "statuses": [s for _, s in pending]}
+        return self._post(phone_number_id, value, ())
 
     def _post(self, phone_number_id: str, value: dict[str, Any], inbound_ids: tuple[str, ...]) -> Post:
         number = self.sim.business_number(phone_number_id)

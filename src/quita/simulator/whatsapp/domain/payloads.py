@@ -107,8 +107,16 @@ def status(
     return out
 
 
-def contact(wa_id: str, name: str) -> dict[str, Any]:
-    return {"profile": {"name": name}, "wa_id": wa_id}
+def business_scoped_user_id(wa_id: str, waba_id: str) -> str:
+    """A stable BSUID (``user_id``, e.g. ``BR.1502576394655843``) for a user as seen by one business."""
+    digest = hashlib.sha256(f"{waba_id}:{wa_id}".encode()).hexdigest()
+    country = "BR" if wa_id.startswith("55") else "US"
+    return f"{country}.{int(digest[:15], 16) % 10**16:016d}"
+
+
+def contact(wa_id: str, name: str, user_id: str) -> dict[str, Any]:
+    """Inbound ``contacts[]`` item; since 2026 Meta adds the business-scoped ``user_id`` next to ``wa_id``."""
+    return {"profile": {"name": name}, "wa_id": wa_id, "user_id": user_id}
 
 
 def inbound(
