@@ -81,7 +81,10 @@ def test_inbound_button_tap_carries_context_and_payload(graph: httpx.Client, con
     receiver.wait_for(lambda r: len(r.messages()) == 1)
     body = next(b for b in receiver.bodies() if b["entry"][0]["changes"][0]["value"].get("messages"))
     value = body["entry"][0]["changes"][0]["value"]
-    assert value["contacts"] == [{"profile": {"name": "Maria"}, "wa_id": "553188887777"}]
+    (contact,) = value["contacts"]
+    assert contact["profile"] == {"name": "Maria"}
+    assert contact["wa_id"] == "553188887777"
+    assert contact["user_id"].startswith("BR.")
     (message,) = value["messages"]
     assert message["from"] == "553188887777"
     assert message["type"] == "button"
