@@ -1,5 +1,109 @@
-"""Command line for the bot capability."""
+"""Command line for the bot capability: try the NLU on a message, and measure it on the evaluation set."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from typing import Annotated
 
 import typer
+from rich import box
+from rich.console import Console
+from rich.table import Table
 
-app = typer.Typer(no_args_is_help=True)
+from quita.bot.nlu.intents import Intent
+
+_CODES = {
+    Intent.CONFIRM_IDENTITY: "CI",
+    Intent.DENY_IDENTITY: "DI",
+    Intent.ASK_DETAILS: "AD",
+    Intent.REQUEST_BOLETO: "BO",
+    Intent.REQUEST_PIX: "PX",
+    Intent.NEGOTIATE: "NG",
+    Intent.ASK_DISCOUNT: "DC",
+    Intent.ALREADY_PAID: "AP",
+    Intent.PROMISE_TO_PAY: "PP",
+    Intent.CANNOT_PAY: "CP",
+    Intent.DISPUTE: "DS",
+    Intent.TALK_TO_HUMAN: "HU",
+    Intent.OPT_OUT: "OO",
+    Intent.COMPLAINT_LEGAL: "CL",
+    Intent.DECEASED: "DE",
+    Intent.GREETING_OTHER: "GO",
+}
+
+app = typer.Typer(no_args_is_help=True, help="Bot de negociação: entendimento das mensagens do devedor.")
+
+
+def _parse_day(value: str | None) -> date:
+    if value is None:
+        return date.today()
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise typer.BadParameter(f"data inválida {value!r}; use AAAA-MM-DD", param_hint="--today") from None
+
+
+@app.command()
+def classify(
+    text: Annotated[str, typer.Argument(help="A mensagem do devedor, como chegou.")],
+    today: Annotated[
+        str | None,
+        typer.Option("--today", help="Data de referência (AAAA-MM-DD) para resolver datas relativas."),
+    ] = None,
+) -> None:
+    """Classifica uma mensagem e imprime JSON {intent, confidence, entities}."""
+    from quita.bot.nlu import understand
+
+    reference = _parse_day(today)
+    typer.echo(json.dumps(understand(text, reference).as_json(), ensure_ascii=False))
+
+
+@app.command()
+def evaluate(
+    as_json: Annotated[bool, typer.Option("--json", help="Saída em JSON para máquinas.")] = False,
+    show_misses: Annotated[
+        bool, typer.Option("--misses", help="Lista as mensagens classificadas errado.")
+    ] = False,
+) -> None:
+    """Mede o NLU no conjunto de avaliação (nunca usado no treino)."""
+    from quita.bot.nlu import default_nlu
+    from quita.bot.nlu.corpus import load_split
+    from quita.bot.nlu.evaluation import TARGET_MACRO_F1, TARGET_OPT_OUT_RECALL
+    from quita.bot.nlu.evaluation import evaluate as run_evaluation
+
+    report = run_evaluation(default_nlu(), load_split("eval"))
+    if as_json:
+        typer.echo(json.dumps(report.as_json(), ensure_ascii=False))
+        return
+    console = Console()
+    scores = Table(title="NLU — conjunto de avaliação")
+    for column in ("intenção", "precisão", "revocação", "F1", "suporte"):
+        scores.add_column(column, justify="left" if column == "intenção" else "right")
+    for s in report.scores:
+        scores.add_row(s.intent.value, f"{s.precision:.3f}", f"{s.recall:.3f}", f"{s.f1:.3f}", str(s.support))
+    console.print(scores)
+
+    codes = {label: _CODES[label] for label in report.labels}
+    matrix = Table(
+        title="Matriz de confusão (linhas: esperado, colunas: previsto)", box=box.SIMPLE_HEAD, pad_edge=False
+    )
+    matrix.add_column("", no_wrap=True, min_width=3)
+    for label in report.labels:
+        matrix.add_column(codes[label], justify="right", no_wrap=True, min_width=4)
+    for i, (label, row) in enumerate(zip(report.labels, report.confusion, strict=True)):
+        cells = [str(n) if n or j == i else "·" for j, n in enumerate(row)]
+        matrix.add_row(codes[label], *cells)
+    console.print(matrix)
+    console.print("  ".join(f"{code}={label.value}" for label, code in codes.items()))
+
+    console.print(f"exemplos: {sum(s.support for s in report.scores)}  acurácia: {report.accuracy:.3f}")
+    console.print(f"macro-F1: {report.macro_f1:.3f} (meta ≥ {TARGET_MACRO_F1})")
+    console.print(f"revocação de opt_out: {report.opt_out_recall:.3f} (meta ≥ {TARGET_OPT_OUT_RECALL})")
+    if report.targets_met:
+        console.print("[green]Metas atingidas.[/green]")
+    else:
+        console.print("[red]Metas NÃO atingidas.[/red]")
+    if show_misses:
+        for miss in report.misses:
+            console.print(f"{miss.source}: {miss.expected.value} → {miss.predicted.value}: {miss.text!r}")
