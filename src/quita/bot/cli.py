@@ -7,7 +7,6 @@ from datetime import date
 from typing import Annotated
 
 import typer
-from rich import box
 from rich.console import Console
 from rich.table import Table
 
@@ -85,16 +84,12 @@ def evaluate(
     console.print(scores)
 
     codes = {label: _CODES[label] for label in report.labels}
-    matrix = Table(
-        title="Matriz de confusão (linhas: esperado, colunas: previsto)", box=box.SIMPLE_HEAD, pad_edge=False
-    )
-    matrix.add_column("", no_wrap=True, min_width=3)
-    for label in report.labels:
-        matrix.add_column(codes[label], justify="right", no_wrap=True, min_width=4)
+    # Plain fixed-width text: a 16x16 grid must fit an 80-column terminal, which a Rich table does not.
+    console.print("[bold]Matriz de confusão[/bold] (linhas: esperado, colunas: previsto)")
+    console.print("    " + "".join(f"{codes[label]:>4}" for label in report.labels), highlight=False)
     for i, (label, row) in enumerate(zip(report.labels, report.confusion, strict=True)):
-        cells = [str(n) if n or j == i else "·" for j, n in enumerate(row)]
-        matrix.add_row(codes[label], *cells)
-    console.print(matrix)
+        cells = "".join(f"{(str(n) if n or j == i else '·'):>4}" for j, n in enumerate(row))
+        console.print(f"{codes[label]:<4}{cells}", highlight=False)
     console.print("  ".join(f"{code}={label.value}" for label, code in codes.items()))
 
     console.print(f"exemplos: {sum(s.support for s in report.scores)}  acurácia: {report.accuracy:.3f}")
