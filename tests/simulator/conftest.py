@@ -50,12 +50,20 @@ class Receiver:
 
     def statuses(self) -> list[dict[str, Any]]:
         return [
-            s for b in self.bodies() for e in b["entry"] for c in e["changes"] for s in c["value"].get("statuses", [])
+            s
+            for b in self.bodies()
+            for e in b["entry"]
+            for c in e["changes"]
+            for s in c["value"].get("statuses", [])
         ]
 
     def messages(self) -> list[dict[str, Any]]:
         return [
-            m for b in self.bodies() for e in b["entry"] for c in e["changes"] for m in c["value"].get("messages", [])
+            m
+            for b in self.bodies()
+            for e in b["entry"]
+            for c in e["changes"]
+            for m in c["value"].get("messages", [])
         ]
 
     def wait_for(self, predicate: Callable[[Receiver], bool], timeout: float = 10.0) -> None:
@@ -64,7 +72,9 @@ class Receiver:
             while not predicate(self):
                 left = deadline - time.monotonic()
                 if left <= 0:
-                    raise AssertionError(f"webhook condition not met; got {len(self.posts)} posts: {self.posts!r}")
+                    raise AssertionError(
+                        f"webhook condition not met; got {len(self.posts)} posts: {self.posts!r}"
+                    )
                 self.cond.wait(min(left, 0.05))
 
 
@@ -117,7 +127,9 @@ def launch_config(webhook_url: str) -> SimConfig:
 def sim_server(receiver_server: Receiver) -> Iterator[str]:
     port = free_port()
     app = create_app(launch_config(receiver_server.url))
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+    )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 10

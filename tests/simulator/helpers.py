@@ -35,11 +35,19 @@ def template_body(to: str, tracker: str | None = None) -> dict[str, Any]:
                     "type": "body",
                     "parameters": [
                         {"type": "text", "text": "Maria"},
-                        {"type": "currency", "currency": {"fallback_value": "R$ 150,00", "code": "BRL", "amount_1000": 150000}},
+                        {
+                            "type": "currency",
+                            "currency": {"fallback_value": "R$ 150,00", "code": "BRL", "amount_1000": 150000},
+                        },
                         {"type": "date_time", "date_time": {"fallback_value": "10/09/2026"}},
                     ],
                 },
-                {"type": "button", "sub_type": "quick_reply", "index": "1", "parameters": [{"type": "payload", "payload": "NEGOCIAR"}]},
+                {
+                    "type": "button",
+                    "sub_type": "quick_reply",
+                    "index": "1",
+                    "parameters": [{"type": "payload", "payload": "NEGOCIAR"}],
+                },
             ],
         },
     }

@@ -55,7 +55,10 @@ def test_pywa_sends_text_buttons_template_and_media(
     buttons = wa.send_message(
         to="5511988887777",
         text="Como deseja pagar?",
-        buttons=[types.Button(title="Pagar com Pix", callback_data="pix"), types.Button(title="Parcelar", callback_data="parc")],
+        buttons=[
+            types.Button(title="Pagar com Pix", callback_data="pix"),
+            types.Button(title="Parcelar", callback_data="parc"),
+        ],
     )
     template = wa.send_template(
         to="5547997192447",
@@ -69,7 +72,9 @@ def test_pywa_sends_text_buttons_template_and_media(
     assert template.chat.id == "554797192447"  # legacy 12-digit wa_id comes back
     assert template.status is not None and template.status.value == "accepted"
     media = wa.upload_media(media=b"%PDF-1.4 boleto", mime_type="application/pdf", filename="boleto.pdf")
-    document = wa.send_document(to="5511988887777", document=media.id, filename="boleto.pdf", caption="Seu boleto")
+    document = wa.send_document(
+        to="5511988887777", document=media.id, filename="boleto.pdf", caption="Seu boleto"
+    )
     assert wa.get_media_url(media.id).url
     assert wa.get_media_bytes(wa.get_media_url(media.id).url) == b"%PDF-1.4 boleto"
     info = wa.get_business_phone_number()
@@ -103,16 +108,27 @@ def test_pywa_parses_and_verifies_the_simulator_webhooks(
     got: list[tuple[str, object]] = []
     listener = WhatsApp(phone_id=PHONE_ID, token=TOKEN, server=None, app_secret=SECRET, verify_token="v")
     listener.add_handlers(
-        handlers.MessageStatusHandler(lambda _, s: got.append((s.status.value, s.tracker, type(s.error).__name__ if s.error else None))),
+        handlers.MessageStatusHandler(
+            lambda _, s: got.append((s.status.value, s.tracker, type(s.error).__name__ if s.error else None))
+        ),
         handlers.CallbackButtonHandler(lambda _, b: got.append(("button", b.data, b.reply_to_message.id))),
         handlers.MessageHandler(lambda _, m: got.append(("text", m.text, m.from_user.wa_id))),
     )
-    failed = graph.post(f"/{PHONE_ID}/messages", json=text_body("5511988887777", "fora da janela", "t-1")).json()
+    failed = graph.post(
+        f"/{PHONE_ID}/messages", json=text_body("5511988887777", "fora da janela", "t-1")
+    ).json()
     template = graph.post(f"/{PHONE_ID}/messages", json=template_body("5511988887777", "t-2")).json()
     template_id = template["messages"][0]["id"]
-    control.post("/inbound", json={
-        "from": "5511988887777", "type": "button", "payload": "NEGOCIAR", "text": "Negociar", "context": template_id,
-    }).raise_for_status()
+    control.post(
+        "/inbound",
+        json={
+            "from": "5511988887777",
+            "type": "button",
+            "payload": "NEGOCIAR",
+            "text": "Negociar",
+            "context": template_id,
+        },
+    ).raise_for_status()
     control.post("/inbound", json={"from": "5531988887777", "type": "text", "text": "oi"}).raise_for_status()
     receiver.wait_for(lambda r: len(r.statuses()) >= 4 and len(r.messages()) == 2)
     for headers, body in list(receiver.posts):

@@ -52,18 +52,51 @@ def test_template_send_returns_message_status(graph: httpx.Client) -> None:
 @pytest.mark.parametrize(
     "payload",
     [
-        {"type": "interactive", "interactive": {
-            "type": "button", "body": {"text": "Como deseja pagar?"}, "footer": {"text": "Empresa X"},
-            "action": {"buttons": [{"type": "reply", "reply": {"id": "pix", "title": "Pagar com Pix"}},
-                                   {"type": "reply", "reply": {"id": "parcelar", "title": "Parcelar"}}]}}},
-        {"type": "interactive", "interactive": {
-            "type": "list", "body": {"text": "Escolha um plano"},
-            "action": {"button": "Ver opções", "sections": [{"title": "Parcelamento", "rows": [
-                {"id": "3x", "title": "3x sem juros", "description": "R$ 50,00/mês"}]}]}}},
-        {"type": "interactive", "interactive": {
-            "type": "cta_url", "body": {"text": "Pague agora"},
-            "action": {"name": "cta_url", "parameters": {"display_text": "Pagar", "url": "https://x.example/p"}}}},
-        {"type": "document", "document": {"link": "https://cdn.example/boleto.pdf", "filename": "boleto.pdf"}},
+        {
+            "type": "interactive",
+            "interactive": {
+                "type": "button",
+                "body": {"text": "Como deseja pagar?"},
+                "footer": {"text": "Empresa X"},
+                "action": {
+                    "buttons": [
+                        {"type": "reply", "reply": {"id": "pix", "title": "Pagar com Pix"}},
+                        {"type": "reply", "reply": {"id": "parcelar", "title": "Parcelar"}},
+                    ]
+                },
+            },
+        },
+        {
+            "type": "interactive",
+            "interactive": {
+                "type": "list",
+                "body": {"text": "Escolha um plano"},
+                "action": {
+                    "button": "Ver opções",
+                    "sections": [
+                        {
+                            "title": "Parcelamento",
+                            "rows": [{"id": "3x", "title": "3x sem juros", "description": "R$ 50,00/mês"}],
+                        }
+                    ],
+                },
+            },
+        },
+        {
+            "type": "interactive",
+            "interactive": {
+                "type": "cta_url",
+                "body": {"text": "Pague agora"},
+                "action": {
+                    "name": "cta_url",
+                    "parameters": {"display_text": "Pagar", "url": "https://x.example/p"},
+                },
+            },
+        },
+        {
+            "type": "document",
+            "document": {"link": "https://cdn.example/boleto.pdf", "filename": "boleto.pdf"},
+        },
         {"type": "image", "image": {"link": "https://cdn.example/qr.png", "caption": "QR Pix"}},
         {"type": "reaction", "reaction": {"message_id": "wamid.abc", "emoji": "👍"}},
     ],
@@ -90,7 +123,15 @@ def test_each_free_form_type_is_accepted(graph: httpx.Client, control: httpx.Cli
         ({"to": "12"}, 131009),
         ({"biz_opaque_callback_data": "x" * 513}, 131009),
     ],
-    ids=["missing-to", "missing-product", "bad-type", "long-text", "missing-text", "bad-number", "long-tracker"],
+    ids=[
+        "missing-to",
+        "missing-product",
+        "bad-type",
+        "long-text",
+        "missing-text",
+        "bad-number",
+        "long-tracker",
+    ],
 )
 def test_invalid_sends_get_meta_errors(graph: httpx.Client, change: dict, code: int) -> None:
     body = {**text_body("5511988887777", "Olá"), **change}
@@ -100,27 +141,34 @@ def test_invalid_sends_get_meta_errors(graph: httpx.Client, change: dict, code: 
 
 def test_bad_interactive_limits(graph: httpx.Client) -> None:
     buttons = [{"type": "reply", "reply": {"id": str(i), "title": f"B{i}"}} for i in range(4)]
-    body = {**text_body("5511988887777", ""), "type": "interactive", "interactive": {
-        "type": "button", "body": {"text": "x"}, "action": {"buttons": buttons}}}
+    body = {
+        **text_body("5511988887777", ""),
+        "type": "interactive",
+        "interactive": {"type": "button", "body": {"text": "x"}, "action": {"buttons": buttons}},
+    }
     del body["text"]
     assert_meta_error(graph.post(f"/{PHONE_ID}/messages", json=body), 131009)
 
 
 def test_bad_token_is_190_and_unknown_number_is_100(base_url: str) -> None:
     response = httpx.post(
-        f"{base_url}/v23.0/{PHONE_ID}/messages", json=text_body("5511988887777", "x"),
+        f"{base_url}/v23.0/{PHONE_ID}/messages",
+        json=text_body("5511988887777", "x"),
         headers={"Authorization": "Bearer wrong"},
     )
     assert_meta_error(response, 190, 401)
     assert_meta_error(httpx.get(f"{base_url}/v23.0/{PHONE_ID}"), 190, 401)
     response = httpx.post(
-        f"{base_url}/v23.0/999/messages", json=text_body("5511988887777", "x"),
+        f"{base_url}/v23.0/999/messages",
+        json=text_body("5511988887777", "x"),
         headers={"Authorization": "Bearer test-token"},
     )
     assert assert_meta_error(response, 100)["type"] == "GraphMethodException"
 
 
-def test_unknown_template_is_132001_and_param_mismatch_132000(graph: httpx.Client, control: httpx.Client) -> None:
+def test_unknown_template_is_132001_and_param_mismatch_132000(
+    graph: httpx.Client, control: httpx.Client
+) -> None:
     body = template_body("5511988887777")
     body["template"]["language"]["code"] = "en_US"
     error = assert_meta_error(graph.post(f"/{PHONE_ID}/messages", json=body), 132001, 404)
@@ -128,8 +176,9 @@ def test_unknown_template_is_132001_and_param_mismatch_132000(graph: httpx.Clien
     body = template_body("5511988887777")
     body["template"]["components"][0]["parameters"].pop()
     error = assert_meta_error(graph.post(f"/{PHONE_ID}/messages", json=body), 132000)
-    assert "number of localizable_params (2) does not match the expected number of params (3)" in (
-        error["error_data"]["details"]
+    assert (
+        "number of localizable_params (2) does not match the expected number of params (3)"
+        in (error["error_data"]["details"])
     )
     stats = control.get("/stats").json()
     assert stats["rejected_by_code"] == {"132001": 1, "132000": 1}
@@ -150,7 +199,10 @@ def test_throughput_limit_130429(graph: httpx.Client, control: httpx.Client) -> 
 
 def test_pair_rate_limit_131056_only_for_that_recipient(graph: httpx.Client, control: httpx.Client) -> None:
     control.post("/config", json={"pair_burst": 2, "pair_interval_s": 600}).raise_for_status()
-    ok = [graph.post(f"/{PHONE_ID}/messages", json=text_body("5511988887777", "x")).status_code for _ in range(2)]
+    ok = [
+        graph.post(f"/{PHONE_ID}/messages", json=text_body("5511988887777", "x")).status_code
+        for _ in range(2)
+    ]
     assert ok == [200, 200]
     assert_meta_error(graph.post(f"/{PHONE_ID}/messages", json=text_body("5511988887777", "x")), 131056)
     # The other form of the same number is the same WhatsApp user.
@@ -174,11 +226,19 @@ def test_media_upload_info_and_download_with_token(graph: httpx.Client, base_url
     assert httpx.get(info["url"]).status_code == 401
     download = httpx.get(info["url"], headers={"Authorization": "Bearer test-token"})
     assert download.content == pdf
-    sent = graph.post(f"/{PHONE_ID}/messages", json={
-        **text_body("5511988887777", ""), "type": "document", "document": {"id": media_id, "filename": "b.pdf"}})
+    sent = graph.post(
+        f"/{PHONE_ID}/messages",
+        json={
+            **text_body("5511988887777", ""),
+            "type": "document",
+            "document": {"id": media_id, "filename": "b.pdf"},
+        },
+    )
     assert sent.status_code == 200
-    unknown = graph.post(f"/{PHONE_ID}/messages", json={
-        **text_body("5511988887777", ""), "type": "document", "document": {"id": "404404"}})
+    unknown = graph.post(
+        f"/{PHONE_ID}/messages",
+        json={**text_body("5511988887777", ""), "type": "document", "document": {"id": "404404"}},
+    )
     assert_meta_error(unknown, 131009)
 
 
@@ -189,9 +249,15 @@ def test_media_upload_requires_messaging_product(graph: httpx.Client) -> None:
 
 def test_templates_create_and_page_with_cursors(graph: httpx.Client) -> None:
     for i in range(3):
-        created = graph.post(f"/{WABA_ID}/message_templates", json={
-            "name": f"aviso_{i}", "language": "pt_BR", "category": "UTILITY",
-            "components": [{"type": "BODY", "text": "Olá {{1}}"}]})
+        created = graph.post(
+            f"/{WABA_ID}/message_templates",
+            json={
+                "name": f"aviso_{i}",
+                "language": "pt_BR",
+                "category": "UTILITY",
+                "components": [{"type": "BODY", "text": "Olá {{1}}"}],
+            },
+        )
         assert created.status_code == 200, created.text
         assert created.json()["status"] == "APPROVED"
     names: list[str] = []
@@ -203,8 +269,15 @@ def test_templates_create_and_page_with_cursors(graph: httpx.Client) -> None:
             break
         page = graph.get(page["paging"]["next"]).json()
     assert names == ["lembrete_vencimento", "boleto_disponivel", "aviso_0", "aviso_1", "aviso_2"]
-    duplicate = graph.post(f"/{WABA_ID}/message_templates", json={
-        "name": "aviso_0", "language": "pt_BR", "category": "UTILITY", "components": [{"type": "BODY", "text": "x"}]})
+    duplicate = graph.post(
+        f"/{WABA_ID}/message_templates",
+        json={
+            "name": "aviso_0",
+            "language": "pt_BR",
+            "category": "UTILITY",
+            "components": [{"type": "BODY", "text": "x"}],
+        },
+    )
     assert_meta_error(duplicate, 100)
 
 
@@ -214,20 +287,30 @@ def test_phone_number_info_reports_throughput_level(graph: httpx.Client, control
     assert info["id"] == PHONE_ID
     control.post("/config", json={"throughput_mps": 1000}).raise_for_status()
     assert graph.get(f"/{PHONE_ID}", params={"fields": "throughput"}).json() == {
-        "throughput": {"level": "HIGH"}, "id": PHONE_ID}
+        "throughput": {"level": "HIGH"},
+        "id": PHONE_ID,
+    }
 
 
 def test_mark_as_read_with_typing_indicator(graph: httpx.Client, control: httpx.Client) -> None:
     inbound = control.post("/inbound", json={"from": "5511988887777", "type": "text", "text": "oi"}).json()
-    response = graph.post(f"/{PHONE_ID}/messages", json={
-        "messaging_product": "whatsapp", "status": "read", "message_id": inbound["id"],
-        "typing_indicator": {"type": "text"}})
+    response = graph.post(
+        f"/{PHONE_ID}/messages",
+        json={
+            "messaging_product": "whatsapp",
+            "status": "read",
+            "message_id": inbound["id"],
+            "typing_indicator": {"type": "text"},
+        },
+    )
     assert response.json() == {"success": True}
     chat = control.get("/conversation", params={"number": "5511988887777"}).json()
     assert chat["typing"] is True
     assert chat["messages"][0]["status"] == "read"
-    unknown = graph.post(f"/{PHONE_ID}/messages", json={
-        "messaging_product": "whatsapp", "status": "read", "message_id": "wamid.nope"})
+    unknown = graph.post(
+        f"/{PHONE_ID}/messages",
+        json={"messaging_product": "whatsapp", "status": "read", "message_id": "wamid.nope"},
+    )
     assert_meta_error(unknown, 100)
 
 
@@ -239,7 +322,9 @@ def test_faults_5xx_and_dropped_connection(graph: httpx.Client, control: httpx.C
     control.post("/config", json={"fault_5xx_rate": 0.0, "fault_drop_rate": 1.0}).raise_for_status()
     with pytest.raises(httpx.RemoteProtocolError):
         graph.post(f"/{PHONE_ID}/messages", json=text_body("5511988887777", "x"))
-    control.post("/config", json={"fault_drop_rate": 0.0, "fault_timeout_rate": 1.0, "fault_timeout_s": 1}).raise_for_status()
+    control.post(
+        "/config", json={"fault_drop_rate": 0.0, "fault_timeout_rate": 1.0, "fault_timeout_s": 1}
+    ).raise_for_status()
     with pytest.raises(httpx.ReadTimeout):
         graph.post(f"/{PHONE_ID}/messages", json=text_body("5511988887777", "x"), timeout=0.3)
     stats = control.get("/stats").json()

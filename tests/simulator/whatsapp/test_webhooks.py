@@ -34,7 +34,9 @@ def test_every_webhook_is_signed_with_the_app_secret(graph: httpx.Client, receiv
     assert change["value"]["metadata"]["phone_number_id"] == PHONE_ID
 
 
-def test_template_goes_sent_delivered_read_with_tracker_and_pricing(graph: httpx.Client, receiver: Receiver) -> None:
+def test_template_goes_sent_delivered_read_with_tracker_and_pricing(
+    graph: httpx.Client, receiver: Receiver
+) -> None:
     wamid = send(graph, template_body("5547997192447", tracker="debt-7"))
     receiver.wait_for(lambda r: len(statuses_of(r, wamid)) == 3)
     statuses = statuses_of(receiver, wamid)
@@ -42,7 +44,12 @@ def test_template_goes_sent_delivered_read_with_tracker_and_pricing(graph: httpx
     for status in statuses:
         assert status["recipient_id"] == "554797192447"  # the legacy wa_id form
         assert status["biz_opaque_callback_data"] == "debt-7"
-        assert status["pricing"] == {"billable": True, "pricing_model": "PMP", "type": "regular", "category": "utility"}
+        assert status["pricing"] == {
+            "billable": True,
+            "pricing_model": "PMP",
+            "type": "regular",
+            "category": "utility",
+        }
         assert isinstance(status["timestamp"], str)
     assert statuses[0]["conversation"]["origin"] == {"type": "utility"}
     assert "conversation" not in statuses[2]
@@ -65,7 +72,9 @@ def test_free_form_outside_window_fails_131047_then_works_after_debtor_writes(
     assert control.get("/messages", params={"to": "5511988887777"}).json()["data"][0]["status"] == "failed"
 
 
-def test_undeliverable_number_fails_131026(graph: httpx.Client, control: httpx.Client, receiver: Receiver) -> None:
+def test_undeliverable_number_fails_131026(
+    graph: httpx.Client, control: httpx.Client, receiver: Receiver
+) -> None:
     control.post("/config", json={"undeliverable_numbers": ["+55 (21) 97777-0000"]}).raise_for_status()
     wamid = send(graph, template_body("5521977770000"))
     receiver.wait_for(lambda r: len(statuses_of(r, wamid)) == 1)
@@ -73,11 +82,21 @@ def test_undeliverable_number_fails_131026(graph: httpx.Client, control: httpx.C
     assert control.get("/stats").json()["failed_by_code"] == {"131026": 1}
 
 
-def test_inbound_button_tap_carries_context_and_payload(graph: httpx.Client, control: httpx.Client, receiver: Receiver) -> None:
+def test_inbound_button_tap_carries_context_and_payload(
+    graph: httpx.Client, control: httpx.Client, receiver: Receiver
+) -> None:
     wamid = send(graph, template_body("5531988887777"))
-    control.post("/inbound", json={
-        "from": "5531988887777", "name": "Maria", "type": "button", "payload": "NEGOCIAR", "text": "Negociar",
-        "context": wamid}).raise_for_status()
+    control.post(
+        "/inbound",
+        json={
+            "from": "5531988887777",
+            "name": "Maria",
+            "type": "button",
+            "payload": "NEGOCIAR",
+            "text": "Negociar",
+            "context": wamid,
+        },
+    ).raise_for_status()
     receiver.wait_for(lambda r: len(r.messages()) == 1)
     body = next(b for b in receiver.bodies() if b["entry"][0]["changes"][0]["value"].get("messages"))
     value = body["entry"][0]["changes"][0]["value"]
@@ -96,24 +115,45 @@ def test_inbound_button_tap_carries_context_and_payload(graph: httpx.Client, con
 @pytest.mark.parametrize(
     ("inbound", "expected"),
     [
-        ({"type": "button_reply", "id": "pix", "title": "Pagar com Pix"},
-         {"type": "button_reply", "button_reply": {"id": "pix", "title": "Pagar com Pix"}}),
-        ({"type": "list_reply", "id": "3x", "title": "3x sem juros", "description": "R$ 50,00/mês"},
-         {"type": "list_reply", "list_reply": {"id": "3x", "title": "3x sem juros", "description": "R$ 50,00/mês"}}),
+        (
+            {"type": "button_reply", "id": "pix", "title": "Pagar com Pix"},
+            {"type": "button_reply", "button_reply": {"id": "pix", "title": "Pagar com Pix"}},
+        ),
+        (
+            {"type": "list_reply", "id": "3x", "title": "3x sem juros", "description": "R$ 50,00/mês"},
+            {
+                "type": "list_reply",
+                "list_reply": {"id": "3x", "title": "3x sem juros", "description": "R$ 50,00/mês"},
+            },
+        ),
     ],
 )
-def test_inbound_interactive_replies(control: httpx.Client, receiver: Receiver, inbound: dict, expected: dict) -> None:
-    control.post("/inbound", json={"from": "5511988887777", "context": "wamid.X", **inbound}).raise_for_status()
+def test_inbound_interactive_replies(
+    control: httpx.Client, receiver: Receiver, inbound: dict, expected: dict
+) -> None:
+    control.post(
+        "/inbound", json={"from": "5511988887777", "context": "wamid.X", **inbound}
+    ).raise_for_status()
     receiver.wait_for(lambda r: len(r.messages()) == 1)
     (message,) = receiver.messages()
     assert message["type"] == "interactive"
     assert message["interactive"] == expected
 
 
-def test_inbound_document_is_downloadable_through_graph(graph: httpx.Client, control: httpx.Client, receiver: Receiver) -> None:
-    control.post("/inbound", json={
-        "from": "5511988887777", "type": "document", "filename": "comprovante.pdf",
-        "mime_type": "application/pdf", "data_base64": "JVBERi0xLjQ=", "caption": "paguei"}).raise_for_status()
+def test_inbound_document_is_downloadable_through_graph(
+    graph: httpx.Client, control: httpx.Client, receiver: Receiver
+) -> None:
+    control.post(
+        "/inbound",
+        json={
+            "from": "5511988887777",
+            "type": "document",
+            "filename": "comprovante.pdf",
+            "mime_type": "application/pdf",
+            "data_base64": "JVBERi0xLjQ=",
+            "caption": "paguei",
+        },
+    ).raise_for_status()
     receiver.wait_for(lambda r: len(r.messages()) == 1)
     document = receiver.messages()[0]["document"]
     assert document["filename"] == "comprovante.pdf"
@@ -130,15 +170,21 @@ def test_failed_posts_are_retried_then_counted(control: httpx.Client, receiver: 
     assert webhooks["retries"] == 2
     assert webhooks["attempts"] == 3
     receiver.answers.extend([500, 500, 500])
-    control.post("/inbound", json={"from": "5511988887777", "type": "text", "text": "de novo"}).raise_for_status()
+    control.post(
+        "/inbound", json={"from": "5511988887777", "type": "text", "text": "de novo"}
+    ).raise_for_status()
     webhooks = wait_stats(control, lambda s: s["webhooks"]["failed"] == 1)["webhooks"]
     assert webhooks["delivered"] == 1
     assert webhooks["attempts"] == 6
     assert len(receiver.messages()) == 1
 
 
-def test_duplicates_and_out_of_order_when_configured(graph: httpx.Client, control: httpx.Client, receiver: Receiver) -> None:
-    control.post("/config", json={"duplicate_rate": 1.0, "out_of_order_rate": 1.0, "read_rate": 0.0}).raise_for_status()
+def test_duplicates_and_out_of_order_when_configured(
+    graph: httpx.Client, control: httpx.Client, receiver: Receiver
+) -> None:
+    control.post(
+        "/config", json={"duplicate_rate": 1.0, "out_of_order_rate": 1.0, "read_rate": 0.0}
+    ).raise_for_status()
     wamid = send(graph, template_body("5511988887777"))
     receiver.wait_for(lambda r: len(statuses_of(r, wamid)) == 4)
     states = [s["status"] for s in statuses_of(receiver, wamid)]
@@ -147,8 +193,12 @@ def test_duplicates_and_out_of_order_when_configured(graph: httpx.Client, contro
     assert wait_stats(control, lambda s: s["webhooks"]["duplicates"] == 2)
 
 
-def test_batched_and_sampled_status_webhooks(graph: httpx.Client, control: httpx.Client, receiver: Receiver) -> None:
-    control.post("/config", json={"webhook_batch_size": 50, "read_rate": 0.0, "pair_burst": 50}).raise_for_status()
+def test_batched_and_sampled_status_webhooks(
+    graph: httpx.Client, control: httpx.Client, receiver: Receiver
+) -> None:
+    control.post(
+        "/config", json={"webhook_batch_size": 50, "read_rate": 0.0, "pair_burst": 50}
+    ).raise_for_status()
     ids = [send(graph, template_body(f"551197777{i:04d}")) for i in range(10)]
     receiver.wait_for(lambda r: sum(1 for s in r.statuses() if s["id"] in ids) == 20)
     assert len(receiver.posts) < 20  # several statuses share one POST
