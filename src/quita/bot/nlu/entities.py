@@ -174,7 +174,11 @@ def find_amounts(text: str, skip: list[tuple[int, int]]) -> list[AmountMention]:
                 used = 2
                 marked = True
             marked = marked or "," in word
-        elif word in NUMBER_WORDS and word not in ("um", "uma"):
+        elif (
+            word in NUMBER_WORDS
+            and word not in ("um", "uma")
+            and not (word == "cento" and words[i - 1 : i] == ["por"])
+        ):
             parsed = parse_words(words, i)
             if parsed:
                 value, used = Decimal(parsed[0]), parsed[1]

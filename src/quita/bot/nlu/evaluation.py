@@ -62,7 +62,11 @@ class EvaluationReport:
             "accuracy": round(self.accuracy, 4),
             "macro_f1": round(self.macro_f1, 4),
             "opt_out_recall": round(self.opt_out_recall, 4),
-            "targets": {"macro_f1": TARGET_MACRO_F1, "opt_out_recall": TARGET_OPT_OUT_RECALL, "met": self.targets_met},
+            "targets": {
+                "macro_f1": TARGET_MACRO_F1,
+                "opt_out_recall": TARGET_OPT_OUT_RECALL,
+                "met": self.targets_met,
+            },
             "per_intent": {
                 s.intent.value: {
                     "precision": round(s.precision, 4),
@@ -75,7 +79,13 @@ class EvaluationReport:
             "labels": [label.value for label in self.labels],
             "confusion": [list(row) for row in self.confusion],
             "misses": [
-                {"source": m.source, "text": m.text, "expected": m.expected.value, "predicted": m.predicted.value, "rule": m.rule}
+                {
+                    "source": m.source,
+                    "text": m.text,
+                    "expected": m.expected.value,
+                    "predicted": m.predicted.value,
+                    "rule": m.rule,
+                }
                 for m in self.misses
             ],
         }
