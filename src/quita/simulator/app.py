@@ -13,7 +13,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from quita.simulator.phone.api import phone_router
-from quita.simulator.whatsapp.api import attachments_router, graph_router
+from quita.simulator.whatsapp.api import SendFastPath, attachments_router, graph_router
 from quita.simulator.whatsapp.control import control_router
 from quita.simulator.whatsapp.domain.errors import GraphError
 from quita.simulator.whatsapp.schemas import SimConfig
@@ -21,7 +21,8 @@ from quita.simulator.whatsapp.service import WhatsAppSimulator
 from quita.simulator.whatsapp.tasks import WebhookDispatcher
 
 
-def create_app(config: SimConfig | None = None) -> FastAPI:
+def create_app(config: SimConfig | None = None) -> SendFastPath:
+    """The ASGI app; ``app.app.state.whatsapp`` is the WhatsApp simulator (for in-process use)."""
     simulator = WhatsAppSimulator(config or SimConfig())
     dispatcher = WebhookDispatcher(simulator)
 
@@ -46,4 +47,4 @@ def create_app(config: SimConfig | None = None) -> FastAPI:
     app.include_router(phone_router())
     app.include_router(attachments_router(simulator))
     app.include_router(graph_router(simulator))
-    return app
+    return SendFastPath(app, simulator)
