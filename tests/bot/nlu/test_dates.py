@@ -76,7 +76,13 @@ def test_ranges_are_vague_with_bounds() -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["quando cair o salário eu pago", "assim que receber", "quando der eu pago", "com o 13 eu pago", "mais pra frente"],
+    [
+        "quando cair o salário eu pago",
+        "assim que receber",
+        "quando der eu pago",
+        "com o 13 eu pago",
+        "mais pra frente",
+    ],
 )
 def test_vague_promises_have_no_date(text: str) -> None:
     mention = pick_date(find_dates(normalize(text), WEDNESDAY))
@@ -106,7 +112,14 @@ def test_past_resolution_for_payments_already_made() -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["segunda via do boleto", "a quinta parcela", "31/02", "me manda o boleto", "dia 45", "terceira vez que peço"],
+    [
+        "segunda via do boleto",
+        "a quinta parcela",
+        "31/02",
+        "me manda o boleto",
+        "dia 45",
+        "terceira vez que peço",
+    ],
 )
 def test_no_date(text: str) -> None:
     assert find_dates(normalize(text), WEDNESDAY) == []

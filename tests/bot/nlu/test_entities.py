@@ -38,7 +38,15 @@ def test_installments(text: str, expected: int) -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["ja pedi 3 vezes pra sair", "em 10 dias eu pago", "opcao 2", "2", "1", "quantas parcelas faltam?", "em 500x"],
+    [
+        "ja pedi 3 vezes pra sair",
+        "em 10 dias eu pago",
+        "opcao 2",
+        "2",
+        "1",
+        "quantas parcelas faltam?",
+        "em 500x",
+    ],
 )
 def test_no_installments(text: str) -> None:
     assert entities(text).installments is None
@@ -140,7 +148,9 @@ def test_never_crashes_and_amounts_are_positive_cents(text: str) -> None:
         assert 1 <= found.installments <= 120
 
 
-@given(st.integers(min_value=1, max_value=31), st.dates(min_value=date(2020, 1, 1), max_value=date(2030, 12, 31)))
+@given(
+    st.integers(min_value=1, max_value=31), st.dates(min_value=date(2020, 1, 1), max_value=date(2030, 12, 31))
+)
 def test_day_of_month_resolves_forward_within_two_months(day: int, today: date) -> None:
     found = extract_entities(f"pago dia {day}", today)
     assert found.date is not None and found.date.value is not None

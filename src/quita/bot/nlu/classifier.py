@@ -64,6 +64,10 @@ class IntentClassifier:
         self._pipeline = pipeline
         self._labels = [Intent(label) for label in pipeline.classes_]
 
+    @property
+    def pipeline(self) -> Pipeline:
+        return self._pipeline
+
     @classmethod
     def train(cls, examples: list[Example]) -> IntentClassifier:
         if not examples:
@@ -73,12 +77,17 @@ class IntentClassifier:
         return cls(pipeline)
 
     def predict_normalized(self, text: str) -> Prediction:
-        probabilities = self._pipeline.predict_proba([text])[0]
-        ranking = sorted(
-            zip(self._labels, (float(p) for p in probabilities), strict=True), key=lambda pair: -pair[1]
-        )
-        best, confidence = ranking[0]
-        return Prediction(best, confidence, tuple(ranking))
+        return self.predict_many_normalized([text])[0]
+
+    def predict_many_normalized(self, texts: list[str]) -> list[Prediction]:
+        """Batch prediction: one vectorised pass, for evaluation and bulk replays."""
+        predictions = []
+        for row in self._pipeline.predict_proba(texts):
+            ranking = sorted(
+                zip(self._labels, (float(p) for p in row), strict=True), key=lambda pair: -pair[1]
+            )
+            predictions.append(Prediction(ranking[0][0], ranking[0][1], tuple(ranking)))
+        return predictions
 
     def predict(self, text: str) -> Prediction:
         return self.predict_normalized(normalize(text))
@@ -95,7 +104,11 @@ def cache_dir() -> Path:
 
 
 def cache_key(data_root: Path | None = None) -> str:
-    material = f"{fingerprint(data_root)}:{MODEL_VERSION}:{sklearn.__version__}"
+    """Hash of everything the fitted model depends on: training data, feature code, normaliser, library version."""
+    code = hashlib.sha256()
+    for module in ("classifier.py", "normalize.py"):
+        code.update((Path(__file__).parent / module).read_bytes())
+    material = f"{fingerprint(data_root)}:{MODEL_VERSION}:{code.hexdigest()}:{sklearn.__version__}"
     return hashlib.sha256(material.encode()).hexdigest()[:24]
 
 
@@ -103,23 +116,25 @@ def load_or_train(data_root: Path | None = None, directory: Path | None = None) 
     """The classifier for the current training data, from the disk cache when it matches, else freshly trained.
 
     The cache file is written by this function only (name = hash of data + code
-    version), via an atomic rename; an unreadable cache entry is retrained, never trusted.
+    version), via an atomic rename; an unreadable cache entry is ignored and the model retrained.
     """
     directory = directory or cache_dir()
     path = directory / f"intent-{cache_key(data_root)}.pkl"
     if path.is_file():
         try:
-            with path.open("rb") as handle:
-                pipeline = pickle.load(handle)
+            with path.open("rb") as cached:
+                # Safe only because this process family wrote the file; the folder must not be shared
+                # with untrusted users (pickle runs code on load).
+                pipeline = pickle.load(cached)
             return IntentClassifier(pipeline)
         except Exception:  # a truncated or foreign file: rebuild rather than fail the bot
             log.warning("ignoring unreadable NLU cache %s", path, exc_info=True)
     classifier = IntentClassifier.train(load_split("train", data_root))
     try:
         directory.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=directory, delete=False, suffix=".tmp") as handle:
-            pickle.dump(classifier._pipeline, handle, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(handle.name, path)
+        with tempfile.NamedTemporaryFile(dir=directory, delete=False, suffix=".tmp") as scratch:
+            pickle.dump(classifier.pipeline, scratch, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(scratch.name, path)
     except OSError:
         log.warning("could not cache the NLU model in %s; it stays in memory", directory, exc_info=True)
     return classifier

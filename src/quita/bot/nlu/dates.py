@@ -267,15 +267,15 @@ def _resolve(kind: str, m: re.Match[str], today: date, past: bool) -> DateMentio
     if kind == "weekday":
         return exact(_weekday(today, WEEKDAYS[m.group("wd")], past))
     if kind == "in_n":
-        n = _count(m.group("n"))
-        if n is None or n > 366:
+        count = _count(m.group("n"))
+        if count is None or count > 366:
             return None
         unit = m.group("unit")
         if unit.startswith("dia"):
-            return exact(today + timedelta(days=n))
+            return exact(today + timedelta(days=count))
         if unit.startswith("semana"):
-            return exact(today + timedelta(weeks=n))
-        year, month = _add_months(today.year, today.month, n)
+            return exact(today + timedelta(weeks=count))
+        year, month = _add_months(today.year, today.month, count)
         return exact(_clamped(year, month, today.day))
     if kind == "end_of_month":
         year, month = _add_months(today.year, today.month, 1 if m.group("next") else 0)

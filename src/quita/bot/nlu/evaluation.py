@@ -102,8 +102,8 @@ def evaluate(nlu: Nlu, examples: list[Example]) -> EvaluationReport:
     index = {label: i for i, label in enumerate(labels)}
     matrix = [[0] * len(labels) for _ in labels]
     misses: list[Miss] = []
-    for example in examples:
-        reading = nlu.understand(example.text, _REFERENCE_DAY)
+    readings = nlu.understand_many([example.text for example in examples], _REFERENCE_DAY)
+    for example, reading in zip(examples, readings, strict=True):
         matrix[index[example.intent]][index[reading.intent]] += 1
         if reading.intent is not example.intent:
             misses.append(Miss(example.source, example.text, example.intent, reading.intent, reading.rule))

@@ -90,7 +90,7 @@ ABBREVIATIONS: dict[str, str] = {
 
 _TOKEN = re.compile(r"r\$|[a-z0-9]+(?:[.,/:@-][a-z0-9]+)*|[$%]", re.IGNORECASE)
 _LONG_RUN = re.compile(r"([a-z])\1{2,}")
-_FINAL_DOUBLE = re.compile(r"([a-z])\1+\b")
+_FINAL_DOUBLE = re.compile(r"([a-z])\1+$")
 
 
 def strip_accents(text: str) -> str:
@@ -107,11 +107,11 @@ def _collapse_runs(match: re.Match[str]) -> str:
 def tokens(text: str) -> list[str]:
     """Normalised tokens: casefolded, accent-free, stretched letters collapsed, abbreviations expanded."""
     text = strip_accents(text.casefold()).replace("º", "").replace("ª", "a")
-    text = _LONG_RUN.sub(_collapse_runs, text)
-    text = _FINAL_DOUBLE.sub(r"\1", text)  # no Portuguese word ends in a double letter: "sairr", "pixx"
     out: list[str] = []
     for raw in _TOKEN.findall(text):
-        out.extend(ABBREVIATIONS.get(raw, raw).split())
+        token = _LONG_RUN.sub(_collapse_runs, raw)
+        token = _FINAL_DOUBLE.sub(r"\1", token)  # no Portuguese word ends in a double letter: "sairr", "pixx"
+        out.extend(ABBREVIATIONS.get(token, token).split())
     return out
 
 

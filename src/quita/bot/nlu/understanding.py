@@ -11,7 +11,7 @@ from datetime import date
 from functools import lru_cache
 
 from quita.bot.nlu import rules
-from quita.bot.nlu.classifier import IntentClassifier, load_or_train
+from quita.bot.nlu.classifier import IntentClassifier, Prediction, load_or_train
 from quita.bot.nlu.entities import Entities, extract_entities
 from quita.bot.nlu.intents import Intent
 from quita.bot.nlu.normalize import normalize
@@ -49,9 +49,20 @@ class Nlu:
         self._classifier = classifier
 
     def understand(self, text: str, today: date) -> Understanding:
-        raw = text[:MAX_CHARS]
-        normalized = normalize(raw)
-        prediction = self._classifier.predict_normalized(normalized)
+        return self.understand_many([text], today)[0]
+
+    def understand_many(self, texts: list[str], today: date) -> list[Understanding]:
+        """Read several messages at once; the model scores them in one vectorised pass."""
+        raws = [text[:MAX_CHARS] for text in texts]
+        normalized = [normalize(raw) for raw in raws]
+        predictions = self._classifier.predict_many_normalized(normalized)
+        return [
+            self._combine(raw, norm, prediction, today)
+            for raw, norm, prediction in zip(raws, normalized, predictions, strict=True)
+        ]
+
+    @staticmethod
+    def _combine(raw: str, normalized: str, prediction: Prediction, today: date) -> Understanding:
         intent, confidence, rule = prediction.intent, prediction.confidence, None
         hits = rules.fire(raw, normalized)
         if hits:
