@@ -7,11 +7,11 @@ import uuid
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from quita.audit.models import AuditEvent
 from quita.kit.db import utcnow
+from quita.kit.db.bulk import bulk_insert
 from quita.kit.jsonable import jsonable
 
 
@@ -43,20 +43,15 @@ def record_many(session: Session, events: Iterable[Mapping[str, Any]]) -> int:
     """Bulk form for imports: each mapping has the keyword arguments of :func:`record`."""
     now = utcnow()
     rows = [
-        {
-            "id": uuid.uuid4(),
-            "created_at": now,
-            "occurred_at": now,
-            "tenant_id": e["tenant_id"],
-            "actor": e["actor"],
-            "action": e["action"],
-            "entity_type": e["entity_type"],
-            "entity_id": e.get("entity_id"),
-            "before": jsonable(e["before"]) if e.get("before") is not None else None,
-            "after": jsonable(e["after"]) if e.get("after") is not None else None,
-        }
+        (uuid.uuid4(), e["tenant_id"], e["actor"], e["action"], e["entity_type"], e.get("entity_id"),
+         jsonable(e["before"]) if e.get("before") is not None else None,
+         jsonable(e["after"]) if e.get("after") is not None else None)
         for e in events
     ]
-    if rows:
-        session.execute(insert(AuditEvent), rows)
-    return len(rows)
+    if not rows:
+        return 0
+    return bulk_insert(
+        session.connection(), AuditEvent.__table__,  # type: ignore[arg-type]
+        ("id", "tenant_id", "actor", "action", "entity_type", "entity_id", "before", "after"),
+        rows, {"created_at": now, "occurred_at": now},
+    )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 
-from sqlalchemy import Integer, String, Text
+from sqlalchemy import Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from quita.kit.db import Base, TenantScoped, UTCDateTime, str_enum
@@ -20,6 +20,7 @@ class ImportStatus(enum.StrEnum):
 
 class ImportJob(TenantScoped, Base):
     __tablename__ = "import_jobs"
+    __table_args__ = (Index("ix_import_jobs_tenant_created", "tenant_id", "created_at"),)
 
     filename: Mapped[str] = mapped_column(String(255), nullable=False)
     path: Mapped[str] = mapped_column(String(1000), nullable=False)

@@ -21,10 +21,11 @@ from sqlalchemy.orm import Session
 
 from quita.audit import service as audit
 from quita.importing.domain.columns import ColumnMap, resolve_columns
-from quita.importing.domain.rows import DebtorRecord, DebtRecord, ParsedRow, RowError, parse_row
+from quita.importing.domain.rows import DebtorRecord, DebtRecord, ParsedRow, RowError, RowParser
 from quita.importing.report import ErrorReport, report_path_for
 from quita.importing.sources import open_source
 from quita.kit.db import utcnow
+from quita.kit.db.bulk import bulk_insert
 from quita.kit.errors import InvalidInput
 from quita.portfolio.domain import identity
 from quita.portfolio.models import ContactPoint, Debt, Debtor
@@ -64,14 +65,37 @@ def _key64(text: str) -> int:
     return int.from_bytes(hashlib.blake2b(text.encode(), digest_size=8).digest(), "big")
 
 
+DEBT_INSERT_COLUMNS = ("id", "debtor_id", "external_id", "contract", "installment_number", "product",
+                       "creditor_id", "original_creditor_name", "original_creditor_cnpj", "principal", "due_date",
+                       "fine_rate", "interest_rate_monthly", "tags", "source_hash")
+DEBTOR_INSERT_COLUMNS = ("id", "document", *DEBTOR_FIELDS)
+CONTACT_INSERT_COLUMNS = ("id", "debtor_id", "kind", "value", "match_key", "provenance")
+
+
 class _BatchWriter:
-    """Writes one batch of parsed rows with a handful of set-based statements."""
+    """Writes one batch of parsed rows with a handful of set-based statements.
+
+    When the tenant had no portfolio when the import started, nothing can exist but what this import
+    wrote, so the "does it exist?" queries are answered from memory (64-bit keys) instead of the database.
+    """
 
     def __init__(self, session: Session, tenant_id: uuid.UUID, actor: str, job_id: uuid.UUID | None,
                  summary: ImportSummary, default_creditor: uuid.UUID) -> None:
         self.session, self.tenant_id, self.actor, self.job_id = session, tenant_id, actor, job_id
         self.summary, self.default_creditor = summary, default_creditor
         self.connection = session.connection()
+        self._debtor_ids: dict[str, uuid.UUID] = {}
+        self.fresh = session.scalar(select(Debtor.id).where(Debtor.tenant_id == tenant_id).limit(1)) is None
+        self._written_debtors: set[int] = set()
+        self._written_contacts: set[int] = set()
+
+    def _debtor_id(self, document: str) -> uuid.UUID:
+        found = self._debtor_ids.get(document)
+        if found is None:
+            if len(self._debtor_ids) > 100_000:
+                self._debtor_ids.clear()
+            found = self._debtor_ids[document] = identity.debtor_id(self.tenant_id, document)
+        return found
 
     def _creditor_for(self, debt: DebtRecord) -> uuid.UUID:
         if debt.creditor_cnpj is None:
@@ -82,14 +106,16 @@ class _BatchWriter:
         now = utcnow()
         tid = self.tenant_id
         debt_ids = [identity.debt_id(tid, r.debt.external_id) for r in rows]
-        existing = {
-            row.id: row
-            for row in self.connection.execute(
-                select(Debt.id, Debt.source_hash, *(getattr(Debt, f) for f in DEBT_FIELDS)).where(
-                    Debt.tenant_id == tid, Debt.id.in_(debt_ids)
+        existing: dict[uuid.UUID, Any] = {}
+        if not self.fresh:
+            existing = {
+                row.id: row
+                for row in self.connection.execute(
+                    select(Debt.id, Debt.source_hash, *(getattr(Debt, f) for f in DEBT_FIELDS)).where(
+                        Debt.tenant_id == tid, Debt.id.in_(debt_ids)
+                    )
                 )
-            )
-        }
+            }
         changed_rows: list[tuple[uuid.UUID, ParsedRow]] = []
         new_rows: list[tuple[uuid.UUID, ParsedRow]] = []
         for debt_id, row in zip(debt_ids, rows, strict=True):
@@ -106,105 +132,94 @@ class _BatchWriter:
         self._write_debtors(touched, now)
         self._write_contacts(touched, now)
         if new_rows:
-            self.connection.execute(
-                Debt.__table__.insert(),
-                [self._debt_values(debt_id, row, now) | {"id": debt_id, "created_at": now,
-                                                         "status": "open", "currency": "BRL"}
-                 for debt_id, row in new_rows],
+            bulk_insert(
+                self.connection, Debt.__table__, DEBT_INSERT_COLUMNS,  # type: ignore[arg-type]
+                (self._debt_tuple(debt_id, row) for debt_id, row in new_rows),
+                {"tenant_id": tid, "status": "open", "currency": "BRL", "import_job_id": self.job_id,
+                 "created_at": now, "updated_at": now},
             )
             self.summary.imported += len(new_rows)
         events = []
         for debt_id, row in changed_rows:
-            values = self._debt_values(debt_id, row, now)
+            values = dict(zip(DEBT_INSERT_COLUMNS, self._debt_tuple(debt_id, row), strict=True))
+            del values["id"]
             old = existing[debt_id]
             before = {f: getattr(old, f) for f in DEBT_FIELDS if getattr(old, f) != values[f]}
             after = {f: values[f] for f in before}
-            self.connection.execute(update(Debt).where(Debt.id == debt_id).values(**values))
+            self.connection.execute(
+                update(Debt).where(Debt.id == debt_id).values(**values, import_job_id=self.job_id, updated_at=now)
+            )
             if before:
                 events.append(self._event("debt.updated_by_import", "debt", debt_id, before, after, row.row))
-        self.summary.updated += len(changed_rows)
+                self.summary.updated += 1
+            else:  # same facts written differently (masks, formatting): nothing changed but the fingerprint
+                self.summary.unchanged += 1
         audit.record_many(self.session, events)
 
-    def _debt_values(self, debt_id: uuid.UUID, row: ParsedRow, now: dt.datetime) -> dict[str, Any]:
+    def _debt_tuple(self, debt_id: uuid.UUID, row: ParsedRow) -> tuple[Any, ...]:
         d = row.debt
-        return {
-            "tenant_id": self.tenant_id,
-            "debtor_id": identity.debtor_id(self.tenant_id, row.debtor.document),
-            "external_id": d.external_id,
-            "contract": d.contract,
-            "installment_number": d.installment_number,
-            "product": d.product,
-            "creditor_id": self._creditor_for(d),
-            "original_creditor_name": d.original_creditor_name,
-            "original_creditor_cnpj": d.original_creditor_cnpj,
-            "principal": d.principal,
-            "due_date": d.due_date,
-            "fine_rate": d.fine_rate,
-            "interest_rate_monthly": d.interest_rate_monthly,
-            "tags": list(d.tags) if d.tags else None,
-            "source_hash": row.fingerprint,
-            "import_job_id": self.job_id,
-            "updated_at": now,
-        }
+        return (
+            debt_id, self._debtor_id(row.debtor.document), d.external_id, d.contract, d.installment_number,
+            d.product, self._creditor_for(d), d.original_creditor_name, d.original_creditor_cnpj, d.principal,
+            d.due_date, d.fine_rate, d.interest_rate_monthly, list(d.tags) if d.tags else None, row.fingerprint,
+        )
 
     def _event(self, action: str, entity: str, entity_id: uuid.UUID, before: Mapping[str, Any],
                after: Mapping[str, Any], row: int) -> dict[str, Any]:
         return {"tenant_id": self.tenant_id, "actor": self.actor, "action": action, "entity_type": entity,
                 "entity_id": entity_id, "before": before, "after": {**after, "_import_row": row}}
 
+    def _existing(self, model: Any, ids: list[uuid.UUID], written: set[int], columns: tuple[Any, ...]) -> dict[Any, Any]:
+        if self.fresh:
+            return {i: None for i in ids if (i.int >> 64) in written}
+        return {r.id: r for r in self.connection.execute(
+            select(model.id, *columns).where(model.tenant_id == self.tenant_id, model.id.in_(ids)))}
+
     def _write_debtors(self, rows: list[ParsedRow], now: dt.datetime) -> None:
         latest: dict[uuid.UUID, tuple[DebtorRecord, int]] = {}
         for row in rows:
-            latest[identity.debtor_id(self.tenant_id, row.debtor.document)] = (row.debtor, row.row)
-        existing = {
-            r.id: r
-            for r in self.connection.execute(
-                select(Debtor.id, *(getattr(Debtor, f) for f in DEBTOR_FIELDS)).where(
-                    Debtor.tenant_id == self.tenant_id, Debtor.id.in_(list(latest))
-                )
-            )
-        }
+            latest[self._debtor_id(row.debtor.document)] = (row.debtor, row.row)
+        existing = self._existing(Debtor, list(latest), self._written_debtors,
+                                  tuple(getattr(Debtor, f) for f in DEBTOR_FIELDS))
         inserts = []
         events = []
         for debtor_id, (record, row_number) in latest.items():
-            values = {f: getattr(record, f) for f in DEBTOR_FIELDS}
-            old = existing.get(debtor_id)
-            if old is None:
-                inserts.append(values | {"id": debtor_id, "tenant_id": self.tenant_id, "document": record.document,
-                                         "created_at": now, "updated_at": now, "is_deceased": False,
-                                         "is_vulnerable": False, "in_dispute": False})
+            key = debtor_id.int >> 64
+            if debtor_id not in existing:
+                inserts.append((debtor_id, record.document, *(getattr(record, f) for f in DEBTOR_FIELDS)))
+                self._written_debtors.add(key)
                 continue
-            before = {f: getattr(old, f) for f in DEBTOR_FIELDS if getattr(old, f) != values[f]}
+            old = existing[debtor_id]
+            if old is None or key in self._written_debtors:
+                continue  # written earlier in this very import: the first row of a debtor wins
+            self._written_debtors.add(key)
+            before = {f: getattr(old, f) for f in DEBTOR_FIELDS if getattr(old, f) != getattr(record, f)}
             if before:
-                after = {f: values[f] for f in before}
+                after = {f: getattr(record, f) for f in before}
                 self.connection.execute(update(Debtor).where(Debtor.id == debtor_id).values(**after, updated_at=now))
                 events.append(self._event("debtor.updated_by_import", "debtor", debtor_id, before, after, row_number))
-        if inserts:
-            self.connection.execute(Debtor.__table__.insert(), inserts)
+        bulk_insert(self.connection, Debtor.__table__, DEBTOR_INSERT_COLUMNS, inserts,  # type: ignore[arg-type]
+                    {"tenant_id": self.tenant_id, "created_at": now, "updated_at": now, "is_deceased": False,
+                     "is_vulnerable": False, "in_dispute": False})
         audit.record_many(self.session, events)
 
     def _write_contacts(self, rows: list[ParsedRow], now: dt.datetime) -> None:
         """Contacts are only ever added by an import: status, opt-out and WhatsApp identity are
         learnt by Quita and must not be overwritten by a creditor's file."""
-        wanted: dict[uuid.UUID, dict[str, Any]] = {}
+        wanted: dict[uuid.UUID, tuple[Any, ...]] = {}
         for row in rows:
-            debtor_id = identity.debtor_id(self.tenant_id, row.debtor.document)
+            debtor_id = self._debtor_id(row.debtor.document)
             for c in row.contacts:
                 cid = identity.contact_id(self.tenant_id, debtor_id, c.kind, c.value)
-                wanted[cid] = {"id": cid, "tenant_id": self.tenant_id, "debtor_id": debtor_id, "kind": c.kind,
-                               "value": c.value, "match_key": c.match_key, "provenance": c.provenance,
-                               "status": "valid", "opt_in_source": None, "created_at": now, "updated_at": now}
+                wanted[cid] = (cid, debtor_id, c.kind, c.value, c.match_key, c.provenance)
         if not wanted:
             return
-        present = set(
-            self.connection.scalars(
-                select(ContactPoint.id).where(ContactPoint.tenant_id == self.tenant_id,
-                                              ContactPoint.id.in_(list(wanted)))
-            )
-        )
+        present = self._existing(ContactPoint, list(wanted), self._written_contacts, ())
         inserts = [v for k, v in wanted.items() if k not in present]
-        if inserts:
-            self.connection.execute(ContactPoint.__table__.insert(), inserts)
+        for v in inserts:
+            self._written_contacts.add(v[0].int >> 64)
+        bulk_insert(self.connection, ContactPoint.__table__, CONTACT_INSERT_COLUMNS, inserts,  # type: ignore[arg-type]
+                    {"tenant_id": self.tenant_id, "status": "valid", "created_at": now, "updated_at": now})
 
 
 def import_file(
@@ -234,6 +249,7 @@ def import_file(
         summary.source_kind, summary.encoding = source.kind, source.encoding
         writer = _BatchWriter(session, tenant_id, actor, job_id, summary, default_creditor.id)
         seen: dict[int, int] = {}
+        parser = RowParser(cmap, today=today)
         batch: list[ParsedRow] = []
         next_progress = 0
         with ErrorReport(report_path_for(path)) as report:
@@ -242,7 +258,7 @@ def import_file(
                     summary.blank += 1
                     continue
                 summary.read += 1
-                parsed = parse_row(cells, number, cmap, today=today)
+                parsed = parser.parse(cells, number)
                 if isinstance(parsed, list):
                     summary.rejected += 1
                     report.add(parsed)

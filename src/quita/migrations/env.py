@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from alembic import context
+
 import quita.kit.db.registry  # noqa: F401  (loads every model)
 from quita.kit.db import Base, Database
 
 config = context.config
-url = config.get_main_option("sqlalchemy.url")
+url = config.get_main_option("sqlalchemy.url") or ""
 assert url, "sqlalchemy.url must be set"
 
 

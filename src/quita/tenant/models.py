@@ -6,7 +6,7 @@ import datetime as dt
 import enum
 import uuid
 
-from sqlalchemy import Boolean, ForeignKey, String, UniqueConstraint, Uuid
+from sqlalchemy import Boolean, ForeignKey, Index, String, UniqueConstraint, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
 from quita.kit.db import Base, TenantScoped, UTCDateTime, str_enum
@@ -49,6 +49,7 @@ class ApiKey(TenantScoped, Base):
     """An API key; only a SHA-256 of the secret is kept, so a database leak does not leak keys."""
 
     __tablename__ = "api_keys"
+    __table_args__ = (Index("ix_api_keys_tenant", "tenant_id"),)
 
     name: Mapped[str] = mapped_column(String(100), nullable=False)
     prefix: Mapped[str] = mapped_column(String(16), unique=True, nullable=False)

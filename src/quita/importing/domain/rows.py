@@ -1,13 +1,21 @@
-"""What a valid portfolio row is, and the exact reason (in Portuguese) when it is not."""
+"""What a valid portfolio row is, and the exact reason (in Portuguese) when it is not.
+
+Portfolios repeat themselves: a debtor with six installments appears on six rows, dates and amounts
+recur thousands of times. ``RowParser`` therefore validates the debtor part, the contact part and the
+debt part of a row separately and remembers recent results for identical raw cells, which is what
+makes a million-row import affordable in pure Python.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from operator import itemgetter
+from typing import Generic, TypeVar
 
 from quita.br.dates import InvalidDate, parse_br_date
 from quita.br.documents import InvalidDocument, normalise_cnpj, parse_document
@@ -18,12 +26,19 @@ from quita.importing.domain.columns import ColumnMap
 
 MAX_PRINCIPAL = Decimal("999999999999.99")
 EMAIL_RE = re.compile(r"^[^@\s;,]+@[^@\s;,]+\.[^@\s;,]+$")
+NON_DIGITS = re.compile(r"\D")
+INSTALLMENT_RE = re.compile(r"0*(\d{1,4})(?:\s*/\s*\d{1,4})?")
 PROVENANCES = {"debtor_provided", "contract", "enriched"}
 PROVENANCE_ALIASES = {
     "devedor": "debtor_provided", "informado_pelo_devedor": "debtor_provided", "cliente": "debtor_provided",
     "contrato": "contract", "cadastro": "contract", "enriquecimento": "enriched", "enriquecido": "enriched",
     "higienizacao": "enriched", "bureau": "enriched",
 }
+DEBTOR_FIELDS = ("name", "document", "birth_date", "street", "number", "complement", "district", "city",
+                 "ibge_code", "uf", "cep")
+DEBT_FIELDS = ("external_id", "contract", "installment", "product", "due_date", "principal", "fine_rate",
+               "interest_rate", "original_creditor_name", "original_creditor_cnpj", "creditor_cnpj", "tags")
+CACHE_LIMIT = 50_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,24 +98,26 @@ class ParsedRow:
     fingerprint: str
 
 
-class _Collector:
-    __slots__ = ("cmap", "errors", "row", "values")
+# A problem before it is tied to a row: (column key, value, reason). The key is a field name or,
+# for phone/e-mail columns, the column position.
+Problem = tuple[str | int, str, str]
+T = TypeVar("T")
 
-    def __init__(self, row: int, values: Sequence[str], cmap: ColumnMap) -> None:
-        self.row, self.values, self.cmap = row, values, cmap
-        self.errors: list[RowError] = []
 
-    def get(self, field_name: str) -> str:
-        position = self.cmap.fields.get(field_name)
-        if position is None or position >= len(self.values):
-            return ""
-        return self.values[position].strip()
+class _Memo(Generic[T]):
+    """A bounded memo of validation results keyed by raw cells; cleared when full (bounded memory)."""
 
-    def error(self, field_name: str, value: str, reason: str) -> None:
-        self.errors.append(RowError(self.row, self.cmap.header_of(field_name), value, reason))
+    def __init__(self, compute: Callable[[tuple[str, ...]], tuple[T | None, list[Problem]]]) -> None:
+        self.compute = compute
+        self.results: dict[tuple[str, ...], tuple[T | None, list[Problem]]] = {}
 
-    def error_at(self, position: int, value: str, reason: str) -> None:
-        self.errors.append(RowError(self.row, self.cmap.headers[position], value, reason))
+    def __call__(self, key: tuple[str, ...]) -> tuple[T | None, list[Problem]]:
+        found = self.results.get(key)
+        if found is None:
+            if len(self.results) >= CACHE_LIMIT:
+                self.results.clear()
+            found = self.results[key] = self.compute(key)
+        return found
 
 
 def _optional(text: str, limit: int) -> str | None:
@@ -108,212 +125,249 @@ def _optional(text: str, limit: int) -> str | None:
     return text[:limit] if text else None
 
 
-def _rate(c: _Collector, field_name: str) -> Decimal | None:
-    raw = c.get(field_name)
+def _date(raw: str, field: str, problems: list[Problem], low: int, high: int) -> dt.date | None:
+    try:
+        value = parse_br_date(raw)
+    except InvalidDate as exc:
+        problems.append((field, raw, str(exc)))
+        return None
+    if not low <= value.year <= high:
+        problems.append((field, raw, "data fora do intervalo plausível"))
+        return None
+    return value
+
+
+def _rate(raw: str, field: str, problems: list[Problem]) -> Decimal | None:
     if not raw:
         return None
     try:
         value = Decimal(raw.replace("%", "").replace(",", ".").strip())
     except InvalidOperation:
-        c.error(field_name, raw, "percentual inválido (use, por exemplo, 2,00)")
+        problems.append((field, raw, "percentual inválido (use, por exemplo, 2,00)"))
         return None
     if not value.is_finite() or value < 0 or value > 100:
-        c.error(field_name, raw, "percentual fora do intervalo de 0 a 100")
+        problems.append((field, raw, "percentual fora do intervalo de 0 a 100"))
         return None
     return value
 
 
-def parse_row(values: Sequence[str], row: int, cmap: ColumnMap, *, today: dt.date) -> ParsedRow | list[RowError]:
-    """Validates one data row; returns every problem found, not only the first."""
-    c = _Collector(row, values, cmap)
+def _cnpj(raw: str, field: str, problems: list[Problem]) -> str | None:
+    if not raw:
+        return None
+    try:
+        return normalise_cnpj(raw)
+    except InvalidDocument as exc:
+        problems.append((field, raw, str(exc)))
+        return None
 
-    name = " ".join(c.get("name").split())
-    if not name:
-        c.error("name", "", "nome do devedor vazio")
-    elif len(name) > 200:
-        c.error("name", name[:40] + "…", "nome com mais de 200 caracteres")
 
-    raw_document = c.get("document")
-    document = None
-    if not raw_document:
-        c.error("document", "", "CPF/CNPJ vazio")
-    else:
-        try:
-            document = parse_document(raw_document)
-        except InvalidDocument as exc:
-            c.error("document", raw_document, str(exc))
+def _picker(positions: list[int]) -> Callable[[list[str]], tuple[str, ...]]:
+    """A C-speed extractor of several cells that always returns a tuple (itemgetter of one does not)."""
+    if len(positions) == 1:
+        only = positions[0]
+        return lambda cells: (cells[only],)
+    return itemgetter(*positions)
 
-    birth_date = None
-    raw_birth = c.get("birth_date")
-    if raw_birth:
-        try:
-            birth_date = parse_br_date(raw_birth)
-        except InvalidDate as exc:
-            c.error("birth_date", raw_birth, str(exc))
+
+class RowParser:
+    """Validates the rows of one file, mapped by ``cmap``; ``today`` bounds plausible dates."""
+
+    def __init__(self, cmap: ColumnMap, *, today: dt.date) -> None:
+        self.cmap, self.today = cmap, today
+        width = self._width = len(cmap.headers)
+        self._contact_positions = cmap.phones + cmap.emails
+        # Absent fields read position ``width``: an empty cell appended to every row.
+        self._pick_debtor = _picker([cmap.fields.get(f, width) for f in DEBTOR_FIELDS])
+        self._pick_debt = _picker([cmap.fields.get(f, width) for f in DEBT_FIELDS])
+        self._pick_contacts = _picker([*self._contact_positions, cmap.fields.get("contact_provenance", width)])
+        self._dates: dict[str, dt.date | str] = {}
+        self._amounts: dict[str, Decimal | str] = {}
+        self._derived_id = "external_id" not in cmap.fields
+        self._debtor = _Memo[DebtorRecord](self._parse_debtor)
+        self._contacts = _Memo[tuple[ContactRecord, ...]](self._parse_contacts)
+        self._debt = _Memo[DebtRecord](self._parse_debt)
+        header_digest = hashlib.blake2b("\x1f".join(cmap.headers).encode(), digest_size=16)
+        self._hash_seed = header_digest
+
+    def parse(self, values: Sequence[str], row: int) -> ParsedRow | list[RowError]:
+        """Returns the parsed row, or every problem found in it (not only the first)."""
+        cells = [v.strip() for v in values[: self._width]]
+        missing = self._width + 1 - len(cells)
+        cells.extend([""] * missing)  # short rows, plus the empty cell absent fields point to
+        debtor, debtor_problems = self._debtor(self._pick_debtor(cells))
+        contacts, contact_problems = self._contacts(self._pick_contacts(cells))
+        debt, debt_problems = self._debt(self._pick_debt(cells))
+        problems = debtor_problems + contact_problems + debt_problems
+        if problems or debtor is None or contacts is None or debt is None:
+            return [self._error(row, key, value, reason) for key, value, reason in problems]
+        digest = self._hash_seed.copy()
+        digest.update("\x1f".join(cells).encode())
+        return ParsedRow(row, debtor, contacts, debt, digest.hexdigest())
+
+    def _error(self, row: int, key: str | int, value: str, reason: str) -> RowError:
+        column = self.cmap.headers[key] if isinstance(key, int) else self.cmap.header_of(key)
+        return RowError(row, column, value, reason)
+
+    def _parse_debtor(self, raw: tuple[str, ...]) -> tuple[DebtorRecord | None, list[Problem]]:
+        name_raw, doc_raw, birth_raw, street, number, complement, district, city, ibge_raw, uf_raw, cep_raw = raw
+        problems: list[Problem] = []
+        name = " ".join(name_raw.split())
+        if not name:
+            problems.append(("name", "", "nome do devedor vazio"))
+        elif len(name) > 200:
+            problems.append(("name", name[:40] + "…", "nome com mais de 200 caracteres"))
+        document = None
+        if not doc_raw:
+            problems.append(("document", "", "CPF/CNPJ vazio"))
         else:
-            if birth_date > today or birth_date.year < 1900:
-                c.error("birth_date", raw_birth, "data de nascimento fora do intervalo plausível")
+            try:
+                document = parse_document(doc_raw)
+            except InvalidDocument as exc:
+                problems.append(("document", doc_raw, str(exc)))
+        birth_date = _date(birth_raw, "birth_date", problems, 1900, self.today.year) if birth_raw else None
+        if birth_date is not None and birth_date > self.today:
+            problems.append(("birth_date", birth_raw, "data de nascimento no futuro"))
+        uf = None
+        if uf_raw:
+            try:
+                uf = normalise_uf(uf_raw)
+            except ValueError as exc:
+                problems.append(("uf", uf_raw, str(exc)))
+        ibge_code = None
+        ibge_digits = NON_DIGITS.sub("", ibge_raw)
+        if ibge_digits:
+            try:
+                ibge_uf = uf_from_ibge_code(ibge_digits) if len(ibge_digits) == 7 else None
+            except ValueError:
+                ibge_uf = None
+            if ibge_uf is None:
+                problems.append(("ibge_code", ibge_raw, "código IBGE de município inválido (7 dígitos)"))
+            elif uf is not None and ibge_uf != uf:
+                problems.append(("ibge_code", ibge_raw, f"código IBGE é de {ibge_uf}, mas a UF da linha é {uf}"))
+            else:
+                ibge_code, uf = ibge_digits, uf or ibge_uf
+        cep = None
+        if cep_raw:
+            digits = NON_DIGITS.sub("", cep_raw)
+            if len(digits) == 7:  # spreadsheets drop the leading zero of CEPs in SP (0xxxx-xxx)
+                digits = "0" + digits
+            if len(digits) != 8:
+                problems.append(("cep", cep_raw, "CEP deve ter 8 dígitos"))
+            else:
+                cep = digits
+        if problems or document is None:
+            return None, problems
+        return DebtorRecord(
+            document=document.value, document_kind=document.kind, name=name, birth_date=birth_date,
+            street=_optional(street, 200), number=_optional(number, 20), complement=_optional(complement, 100),
+            district=_optional(district, 100), city=_optional(city, 120), uf=uf, cep=cep, ibge_code=ibge_code,
+        ), problems
 
-    uf = None
-    raw_uf = c.get("uf")
-    if raw_uf:
-        try:
-            uf = normalise_uf(raw_uf)
-        except ValueError as exc:
-            c.error("uf", raw_uf, str(exc))
+    def _parse_contacts(self, raw: tuple[str, ...]) -> tuple[tuple[ContactRecord, ...] | None, list[Problem]]:
+        problems: list[Problem] = []
+        provenance_raw = raw[-1]
+        provenance = "contract"
+        if provenance_raw:
+            key = re.sub(r"[^a-z_]", "_", provenance_raw.lower())
+            provenance = PROVENANCE_ALIASES.get(key, key)
+            if provenance not in PROVENANCES:
+                problems.append(("contact_provenance", provenance_raw,
+                                 "origem do contato deve ser devedor, contrato ou enriquecimento"))
+        contacts: list[ContactRecord] = []
+        seen: set[str] = set()
+        n_phones = len(self.cmap.phones)
+        for index, value in enumerate(raw[:-1]):
+            if not value:
+                continue
+            position = self._contact_positions[index]
+            if index < n_phones:
+                try:
+                    phone = normalise_phone(value)
+                except InvalidPhone as exc:
+                    problems.append((position, value, str(exc)))
+                    continue
+                record = ContactRecord("phone", phone.e164, phone.match_key, provenance)
+            else:
+                email = value.lower()
+                if len(email) > 254 or not EMAIL_RE.match(email):
+                    problems.append((position, value, "e-mail inválido"))
+                    continue
+                record = ContactRecord("email", email, None, provenance)
+            if record.value not in seen:
+                seen.add(record.value)
+                contacts.append(record)
+        return (None if problems else tuple(contacts)), problems
 
-    ibge_code = None
-    raw_ibge = re.sub(r"\D", "", c.get("ibge_code"))
-    if raw_ibge:
-        try:
-            ibge_uf = uf_from_ibge_code(raw_ibge) if len(raw_ibge) == 7 else None
-        except ValueError:
-            ibge_uf = None
-        if ibge_uf is None:
-            c.error("ibge_code", c.get("ibge_code"), "código IBGE de município inválido (7 dígitos)")
-        elif uf is not None and ibge_uf != uf:
-            c.error("ibge_code", raw_ibge, f"código IBGE é de município de {ibge_uf}, mas a UF da linha é {uf}")
+    def _due_date(self, raw: str, problems: list[Problem]) -> dt.date | None:
+        found = self._dates.get(raw)
+        if found is None:
+            found_problems: list[Problem] = []
+            value = _date(raw, "due_date", found_problems, 1950, self.today.year + 30)
+            found = value if value is not None else found_problems[0][2]
+            if len(self._dates) < CACHE_LIMIT:
+                self._dates[raw] = found
+        if isinstance(found, str):
+            problems.append(("due_date", raw, found))
+            return None
+        return found
+
+    def _parse_debt(self, raw: tuple[str, ...]) -> tuple[DebtRecord | None, list[Problem]]:
+        (external_raw, contract_raw, installment_raw, product, due_raw, amount_raw, fine_raw, interest_raw,
+         original_name, original_cnpj_raw, creditor_cnpj_raw, tags_raw) = raw
+        problems: list[Problem] = []
+        due_date = None
+        if not due_raw:
+            problems.append(("due_date", "", "data de vencimento vazia"))
         else:
-            ibge_code = raw_ibge
-            uf = uf or ibge_uf
-
-    cep = None
-    raw_cep = c.get("cep")
-    if raw_cep:
-        digits = re.sub(r"\D", "", raw_cep)
-        if len(digits) == 7:  # spreadsheets drop the leading zero of CEPs in SP (0xxxx-xxx)
-            digits = "0" + digits
-        if len(digits) != 8:
-            c.error("cep", raw_cep, "CEP deve ter 8 dígitos")
+            due_date = self._due_date(due_raw, problems)
+        principal = None
+        if not amount_raw:
+            problems.append(("principal", "", "valor vazio"))
         else:
-            cep = digits
-
-    raw_due = c.get("due_date")
-    due_date = None
-    if not raw_due:
-        c.error("due_date", "", "data de vencimento vazia")
-    else:
-        try:
-            due_date = parse_br_date(raw_due)
-        except InvalidDate as exc:
-            c.error("due_date", raw_due, str(exc))
-        else:
-            if due_date.year < 1950 or due_date.year > today.year + 30:
-                c.error("due_date", raw_due, "data de vencimento fora do intervalo plausível")
-
-    raw_amount = c.get("principal")
-    principal = None
-    if not raw_amount:
-        c.error("principal", "", "valor vazio")
-    else:
-        try:
-            principal = parse_brl(raw_amount)
-        except InvalidAmount as exc:
-            c.error("principal", raw_amount, str(exc))
-        else:
-            if principal <= 0:
-                c.error("principal", raw_amount, "valor deve ser maior que zero")
-                principal = None
-            elif principal > MAX_PRINCIPAL:
-                c.error("principal", raw_amount, "valor acima do máximo aceito")
-                principal = None
-
-    contract = _optional(c.get("contract"), 80)
-    raw_installment = c.get("installment")
-    installment = None
-    if raw_installment:
-        match = re.fullmatch(r"0*(\d{1,4})(?:\s*/\s*\d{1,4})?", raw_installment)
-        if match is None:
-            c.error("installment", raw_installment, "número de parcela inválido (use 1, 2, 3 ou 1/12)")
-        else:
-            installment = int(match.group(1))
-
-    external_id = _optional(c.get("external_id"), 200)
-    if external_id is None and "external_id" in cmap.fields:
-        c.error("external_id", "", "identificador do título vazio")
-    elif external_id is None:
-        if contract is None:
-            c.error("contract", "", "contrato vazio: sem ele não há como identificar o título")
-        else:
-            external_id = f"{contract}/{installment}" if installment is not None else contract
-    if external_id is not None and len(external_id) > 80:
-        c.error("external_id", external_id[:40] + "…", "identificador do título com mais de 80 caracteres")
-
-    fine_rate = _rate(c, "fine_rate")
-    interest_rate = _rate(c, "interest_rate")
-
-    original_cnpj = None
-    raw_original_cnpj = c.get("original_creditor_cnpj")
-    if raw_original_cnpj:
-        try:
-            original_cnpj = normalise_cnpj(raw_original_cnpj)
-        except InvalidDocument as exc:
-            c.error("original_creditor_cnpj", raw_original_cnpj, str(exc))
-    creditor_cnpj = None
-    raw_creditor_cnpj = c.get("creditor_cnpj")
-    if raw_creditor_cnpj:
-        try:
-            creditor_cnpj = normalise_cnpj(raw_creditor_cnpj)
-        except InvalidDocument as exc:
-            c.error("creditor_cnpj", raw_creditor_cnpj, str(exc))
-
-    provenance = "contract"
-    raw_provenance = c.get("contact_provenance")
-    if raw_provenance:
-        key = re.sub(r"[^a-z_]", "_", raw_provenance.lower())
-        provenance = PROVENANCE_ALIASES.get(key, key)
-        if provenance not in PROVENANCES:
-            c.error("contact_provenance", raw_provenance, "origem do contato deve ser devedor, contrato ou enriquecimento")
-
-    contacts: list[ContactRecord] = []
-    seen_contacts: set[str] = set()
-    for position in cmap.phones:
-        raw_phone = values[position].strip() if position < len(values) else ""
-        if not raw_phone:
-            continue
-        try:
-            phone = normalise_phone(raw_phone)
-        except InvalidPhone as exc:
-            c.error_at(position, raw_phone, str(exc))
-            continue
-        if phone.e164 not in seen_contacts:
-            seen_contacts.add(phone.e164)
-            contacts.append(ContactRecord("phone", phone.e164, phone.match_key, provenance))
-    for position in cmap.emails:
-        raw_email = values[position].strip() if position < len(values) else ""
-        if not raw_email:
-            continue
-        email = raw_email.lower()
-        if len(email) > 254 or not EMAIL_RE.match(email):
-            c.error_at(position, raw_email, "e-mail inválido")
-            continue
-        if email not in seen_contacts:
-            seen_contacts.add(email)
-            contacts.append(ContactRecord("email", email, None, provenance))
-
-    tags_raw = c.get("tags")
-    tags = tuple(sorted({t.strip() for t in re.split(r"[,|]", tags_raw) if t.strip()})) if tags_raw else None
-
-    if c.errors:
-        return c.errors
-    assert document is not None and due_date is not None and principal is not None and external_id is not None
-    debtor = DebtorRecord(
-        document=document.value, document_kind=document.kind, name=name, birth_date=birth_date,
-        street=_optional(c.get("street"), 200), number=_optional(c.get("number"), 20),
-        complement=_optional(c.get("complement"), 100), district=_optional(c.get("district"), 100),
-        city=_optional(c.get("city"), 120), uf=uf, cep=cep, ibge_code=ibge_code,
-    )
-    debt = DebtRecord(
-        external_id=external_id, contract=contract, installment_number=installment,
-        product=_optional(c.get("product"), 100), principal=principal, due_date=due_date, fine_rate=fine_rate,
-        interest_rate_monthly=interest_rate, original_creditor_name=_optional(c.get("original_creditor_name"), 200),
-        original_creditor_cnpj=original_cnpj, creditor_cnpj=creditor_cnpj, tags=tags,
-    )
-    contacts_t = tuple(contacts)
-    return ParsedRow(row, debtor, contacts_t, debt, fingerprint(debtor, contacts_t, debt))
-
-
-def fingerprint(debtor: DebtorRecord, contacts: tuple[ContactRecord, ...], debt: DebtRecord) -> str:
-    """A stable digest of everything a row says; equal digests mean re-importing changes nothing."""
-    text = repr((debtor, contacts, debt))
-    return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
+            amount = self._amounts.get(amount_raw)
+            if amount is None:
+                try:
+                    amount = parse_brl(amount_raw)
+                except InvalidAmount as exc:
+                    amount = str(exc)
+                if len(self._amounts) < CACHE_LIMIT:
+                    self._amounts[amount_raw] = amount
+            if isinstance(amount, str):
+                problems.append(("principal", amount_raw, amount))
+            else:
+                principal = amount
+                if principal <= 0:
+                    problems.append(("principal", amount_raw, "valor deve ser maior que zero"))
+                elif principal > MAX_PRINCIPAL:
+                    problems.append(("principal", amount_raw, "valor acima do máximo aceito"))
+        contract = _optional(contract_raw, 80)
+        installment = None
+        if installment_raw:
+            match = INSTALLMENT_RE.fullmatch(installment_raw)
+            if match is None:
+                problems.append(("installment", installment_raw, "número de parcela inválido (use 1, 2, 3 ou 1/12)"))
+            else:
+                installment = int(match.group(1))
+        external_id = _optional(external_raw, 200)
+        if external_id is None and not self._derived_id:
+            problems.append(("external_id", "", "identificador do título vazio"))
+        elif external_id is None:
+            if contract is None:
+                problems.append(("contract", "", "contrato vazio: sem ele não há como identificar o título"))
+            else:
+                external_id = f"{contract}/{installment}" if installment is not None else contract
+        if external_id is not None and len(external_id) > 80:
+            problems.append(("external_id", external_id[:40] + "…", "identificador do título com mais de 80 caracteres"))
+        fine_rate = _rate(fine_raw, "fine_rate", problems)
+        interest_rate = _rate(interest_raw, "interest_rate", problems)
+        original_cnpj = _cnpj(original_cnpj_raw, "original_creditor_cnpj", problems)
+        creditor_cnpj = _cnpj(creditor_cnpj_raw, "creditor_cnpj", problems)
+        tags = tuple(sorted({t.strip() for t in re.split(r"[,|]", tags_raw) if t.strip()})) if tags_raw else None
+        if problems or external_id is None or due_date is None or principal is None:
+            return None, problems
+        return DebtRecord(
+            external_id=external_id, contract=contract, installment_number=installment,
+            product=_optional(product, 100), principal=principal, due_date=due_date, fine_rate=fine_rate,
+            interest_rate_monthly=interest_rate, original_creditor_name=_optional(original_name, 200),
+            original_creditor_cnpj=original_cnpj, creditor_cnpj=creditor_cnpj, tags=tags,
+        ), problems
