@@ -10,13 +10,6 @@ from typing import Any, TypeVar
 
 import httpx
 import pytest
-from tests.whatsapp.loopback import (
-    FakeGraph,
-    Scripted,
-    free_port_with_nothing_listening,
-    serve_fake_graph,
-    serve_hang_up,
-)
 
 from quita.whatsapp.client import (
     InDoubt,
@@ -37,6 +30,13 @@ from quita.whatsapp.domain.messages import (
     TemplateMessage,
     TextMessage,
     TextParam,
+)
+from tests.whatsapp.loopback import (
+    FakeGraph,
+    Scripted,
+    free_port_with_nothing_listening,
+    serve_fake_graph,
+    serve_hang_up,
 )
 
 NOW = datetime(2026, 9, 1, 12, 0, tzinfo=UTC)
