@@ -26,6 +26,7 @@ def resolve(text: str, today: date, past: bool = False) -> date | None:
         ("pago dia 18", date(2025, 6, 18)),
         ("pago dia 10", date(2025, 7, 10)),  # already past this month: next month
         ("dia primeiro", date(2025, 7, 1)),
+        ("dia 1º", date(2025, 7, 1)),
         ("dia dez", date(2025, 7, 10)),
         ("dia 31", date(2025, 6, 30)),  # June has 30 days: its last day
         ("dia 10 do mes que vem", date(2025, 7, 10)),

@@ -28,6 +28,13 @@ def test_keeps_money_and_dates_as_tokens() -> None:
     assert tokens("R$200") == ["r$", "200"]
 
 
+def test_ordinal_marks_and_odd_unicode() -> None:
+    assert normalize("dia 1º") == "dia 1"
+    assert normalize("2ª via") == "2 via"
+    assert normalize("𝐒𝐈𝐌") == "sim"
+    assert normalize("manda no whats") == "manda no whatsapp"
+
+
 def test_leaves_ambiguous_shorthand_alone() -> None:
     # "ter" is a weekday abbreviation and a verb; it must not be expanded.
     assert normalize("vou ter que pagar") == "vou ter que pagar"

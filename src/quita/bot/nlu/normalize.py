@@ -88,6 +88,7 @@ ABBREVIATIONS: dict[str, str] = {
     "soh": "so",
 }
 
+_EXPANDED_WORDS = frozenset(word for expansion in ABBREVIATIONS.values() for word in expansion.split())
 _TOKEN = re.compile(r"r\$|[a-z0-9]+(?:[.,/:@-][a-z0-9]+)*|[$%]", re.IGNORECASE)
 _LONG_RUN = re.compile(r"([a-z])\1{2,}")
 _FINAL_DOUBLE = re.compile(r"([a-z])\1+$")
@@ -106,11 +107,15 @@ def _collapse_runs(match: re.Match[str]) -> str:
 
 def tokens(text: str) -> list[str]:
     """Normalised tokens: casefolded, accent-free, stretched letters collapsed, abbreviations expanded."""
-    text = strip_accents(text.casefold()).replace("º", "").replace("ª", "a")
+    # NFKD before casefolding ("𝐀" → "A" → "a") and after it ("İ" casefolds to i + combining dot).
+    text = text.replace("º", "").replace("ª", "")  # ordinal marks: "1º" → "1", "2ª via" → "2 via"
+    text = strip_accents(strip_accents(text).casefold())
     out: list[str] = []
     for raw in _TOKEN.findall(text):
-        token = _LONG_RUN.sub(_collapse_runs, raw)
-        token = _FINAL_DOUBLE.sub(r"\1", token)  # no Portuguese word ends in a double letter: "sairr", "pixx"
+        token = raw
+        if raw not in _EXPANDED_WORDS:  # "whatsapp" is already normal; don't turn it into "whatsap"
+            token = _LONG_RUN.sub(_collapse_runs, token)
+            token = _FINAL_DOUBLE.sub(r"\1", token)  # no Portuguese word ends in a double letter: "sairr"
         out.extend(ABBREVIATIONS.get(token, token).split())
     return out
 
