@@ -53,7 +53,7 @@ def reports_errors(func: Callable[P, R]) -> Callable[P, R]:
 
 
 @db_app.command("upgrade")
-def db_upgrade(revision: str = typer.Argument("head")) -> None:
+def db_upgrade(revision: str = typer.Argument("heads")) -> None:
     """Aplica as migrações pendentes ao banco configurado em QUITA_DATABASE_URL."""
     from quita.kit.db.migrate import upgrade
 

@@ -1,8 +1,29 @@
-"""Imports every model module so ``Base.metadata`` is complete (Alembic and tests need all tables)."""
+"""Imports every ``quita.<capability>.models`` module so ``Base.metadata`` is complete
+(Alembic autogenerate and the schema tests need every table). Discovery keeps new capabilities
+from having to edit this file."""
 
-from quita.audit import models as audit_models
-from quita.importing import models as importing_models
-from quita.portfolio import models as portfolio_models
-from quita.tenant import models as tenant_models
+from __future__ import annotations
 
-__all__ = ["audit_models", "importing_models", "portfolio_models", "tenant_models"]
+import importlib
+import pkgutil
+
+import quita
+
+
+def load_all_models() -> list[str]:
+    loaded = []
+    for module in pkgutil.iter_modules(quita.__path__):
+        if not module.ispkg:
+            continue
+        name = f"quita.{module.name}.models"
+        try:
+            importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name != name:
+                raise
+            continue
+        loaded.append(name)
+    return loaded
+
+
+LOADED = load_all_models()
