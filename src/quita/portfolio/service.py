@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from quita.audit import service as audit
+from quita.kit import events
 from quita.kit.errors import NotFound
 from quita.portfolio.models import ContactPoint, Debt, Debtor, DebtStatus
 
@@ -86,4 +88,25 @@ def get_debt(session: Session, tenant_id: uuid.UUID, debt_id: uuid.UUID) -> Debt
     debt = session.scalar(select(Debt).where(Debt.tenant_id == tenant_id, Debt.id == debt_id))
     if debt is None:
         raise NotFound("título não encontrado", code="debt_not_found")
+    return debt
+
+
+def change_debt_status(
+    session: Session, tenant_id: uuid.UUID, debt_id: uuid.UUID, new_status: DebtStatus, *, actor: str, reason: str
+) -> Debt:
+    """The one way a debt changes status: audited, and announced so cadences and dispatch react
+    (e.g. pending messages of a debt that became paid are cancelled before they go out)."""
+    debt = get_debt(session, tenant_id, debt_id)
+    old = debt.status
+    if old == new_status:
+        return debt
+    debt.status = new_status
+    session.flush()
+    audit.record(
+        session, tenant_id=tenant_id, actor=actor, action="debt.status_changed", entity_type="debt",
+        entity_id=debt_id, before={"status": old}, after={"status": new_status, "reason": reason},
+    )
+    events.publish(session, events.DEBT_STATUS_CHANGED, {
+        "tenant_id": tenant_id, "debt_id": debt_id, "old_status": old, "new_status": new_status, "actor": actor,
+    })
     return debt
