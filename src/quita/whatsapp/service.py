@@ -1,0 +1,521 @@
+"""WhatsApp use cases: channels, the conversation record, messages and their statuses.
+
+Services flush, the caller commits. Every query filters on the tenant, except the two lookups the
+webhook router needs before it knows the tenant (by ``phone_number_id`` / ``waba_id``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+from quita.audit import service as audit
+from quita.br.phones import InvalidPhone, match_key
+from quita.kit import secrets
+from quita.kit.db import utcnow
+from quita.kit.errors import Conflict, InvalidInput, NotFound
+from quita.kit.jsonable import jsonable
+from quita.portfolio.models import ContactKind, ContactPoint, ContactStatus
+from quita.whatsapp.client import WhatsAppClient
+from quita.whatsapp.domain.chain import GENESIS, content_hash, link_hash
+from quita.whatsapp.domain.status import next_status
+from quita.whatsapp.models import (
+    DEFAULT_API_VERSION,
+    DEFAULT_GRAPH_URL,
+    Conversation,
+    ConversationEntry,
+    Message,
+    StatusEvent,
+    WhatsAppChannel,
+)
+
+NOT_ON_WHATSAPP = 131026
+
+# --------------------------------------------------------------------------- channels
+
+
+def create_channel(
+    session: Session,
+    *,
+    tenant_id: uuid.UUID,
+    phone_number_id: str,
+    waba_id: str,
+    access_token: str,
+    app_secret: str,
+    verify_token: str,
+    actor: str,
+    name: str | None = None,
+    display_phone_number: str | None = None,
+    graph_url: str = DEFAULT_GRAPH_URL,
+    api_version: str = DEFAULT_API_VERSION,
+    throughput_mps: int = 80,
+    messaging_tier_limit: int | None = 250,
+) -> WhatsAppChannel:
+    for label, value in (("phone-number-id", phone_number_id), ("waba-id", waba_id)):
+        if not value.isdigit():
+            raise InvalidInput(f"{label} deve conter só dígitos (o id que a Meta atribuiu)", code="invalid_id")
+    for label, value in (("access-token", access_token), ("app-secret", app_secret), ("verify-token", verify_token)):
+        if not value.strip():
+            raise InvalidInput(f"{label} é obrigatório", code="missing_secret")
+    if not graph_url.startswith(("https://", "http://")):
+        raise InvalidInput("graph-url deve começar com https:// (ou http:// para o simulador)", code="invalid_url")
+    if not 1 <= throughput_mps <= 1000:
+        raise InvalidInput("throughput deve estar entre 1 e 1000 mensagens/s", code="invalid_throughput")
+    if session.scalar(select(WhatsAppChannel.id).where(WhatsAppChannel.phone_number_id == phone_number_id)):
+        raise Conflict(f"o número {phone_number_id} já está configurado", code="channel_exists")
+    channel = WhatsAppChannel(
+        tenant_id=tenant_id, name=name or f"WhatsApp {display_phone_number or phone_number_id}",
+        phone_number_id=phone_number_id, waba_id=waba_id, display_phone_number=display_phone_number,
+        graph_url=graph_url.rstrip("/"), api_version=api_version,
+        access_token_enc=secrets.encrypt(access_token), app_secret_enc=secrets.encrypt(app_secret),
+        verify_token_enc=secrets.encrypt(verify_token), throughput_mps=throughput_mps,
+        messaging_tier_limit=messaging_tier_limit,
+    )
+    session.add(channel)
+    session.flush()
+    audit.record(
+        session, tenant_id=tenant_id, actor=actor, action="whatsapp.channel_added", entity_type="whatsapp_channel",
+        entity_id=channel.id,
+        after={"phone_number_id": phone_number_id, "waba_id": waba_id, "graph_url": channel.graph_url},
+    )
+    return channel
+
+
+def list_channels(session: Session, tenant_id: uuid.UUID | None) -> Sequence[WhatsAppChannel]:
+    """``tenant_id=None`` lists every tenant's numbers (operators' CLI only)."""
+    query = select(WhatsAppChannel).order_by(WhatsAppChannel.created_at)
+    if tenant_id is not None:
+        query = query.where(WhatsAppChannel.tenant_id == tenant_id)
+    return session.scalars(query).all()
+
+
+def get_channel(session: Session, tenant_id: uuid.UUID, channel_id: uuid.UUID) -> WhatsAppChannel:
+    channel = session.scalar(
+        select(WhatsAppChannel).where(WhatsAppChannel.tenant_id == tenant_id, WhatsAppChannel.id == channel_id)
+    )
+    if channel is None:
+        raise NotFound("canal WhatsApp não encontrado", code="channel_not_found")
+    return channel
+
+
+def default_channel(session: Session, tenant_id: uuid.UUID) -> WhatsAppChannel:
+    channel = session.scalar(
+        select(WhatsAppChannel).where(WhatsAppChannel.tenant_id == tenant_id).order_by(WhatsAppChannel.created_at)
+    )
+    if channel is None:
+        raise NotFound("o tenant não tem canal WhatsApp configurado", code="channel_not_found")
+    return channel
+
+
+def channel_by_phone_number_id(session: Session, phone_number_id: str) -> WhatsAppChannel | None:
+    """Webhook routing: the number decides the tenant."""
+    return session.scalar(select(WhatsAppChannel).where(WhatsAppChannel.phone_number_id == phone_number_id))
+
+
+def channels_by_waba(session: Session, waba_id: str) -> Sequence[WhatsAppChannel]:
+    return session.scalars(select(WhatsAppChannel).where(WhatsAppChannel.waba_id == waba_id)).all()
+
+
+def access_token(channel: WhatsAppChannel) -> str:
+    return secrets.decrypt(channel.access_token_enc)
+
+
+def app_secret(channel: WhatsAppChannel) -> str:
+    return secrets.decrypt(channel.app_secret_enc)
+
+
+def verify_token(channel: WhatsAppChannel) -> str:
+    return secrets.decrypt(channel.verify_token_enc)
+
+
+def client_for(channel: WhatsAppChannel) -> WhatsAppClient:
+    """An async Cloud API client for this number (use ``async with``)."""
+    return WhatsAppClient(
+        phone_number_id=channel.phone_number_id, access_token=access_token(channel),
+        graph_url=channel.graph_url, api_version=channel.api_version,
+    )
+
+
+# --------------------------------------------------------------------------- contacts
+
+
+@dataclass(frozen=True, slots=True)
+class MatchedContact:
+    contact_id: uuid.UUID
+    debtor_id: uuid.UUID
+
+
+def _key(number: str | None) -> str | None:
+    if not number or not number.startswith("55"):
+        return None
+    try:
+        return match_key(number)
+    except InvalidPhone:
+        return None
+
+
+def match_contact(
+    session: Session, tenant_id: uuid.UUID, *, wa_id: str | None, user_id: str | None
+) -> MatchedContact | None:
+    """Brazilian ninth-digit-tolerant key first, then the exact international number, then the BSUID."""
+    candidates: list[ContactPoint] = []
+    key = _key(wa_id)
+    base = select(ContactPoint).where(ContactPoint.tenant_id == tenant_id, ContactPoint.kind == ContactKind.PHONE)
+    if key is not None:
+        candidates = list(session.scalars(base.where(ContactPoint.match_key == key)))
+    elif wa_id:
+        candidates = list(session.scalars(base.where(ContactPoint.value == f"+{wa_id}")))
+    if not candidates and user_id:
+        candidates = list(session.scalars(base.where(ContactPoint.wa_user_id == user_id)))
+    if not candidates:
+        return None
+    # A number shared by several debtors: prefer the one WhatsApp already confirmed, then the oldest.
+    candidates.sort(key=lambda c: (c.wa_id != wa_id, c.wa_user_id != user_id, c.created_at, c.id))
+    chosen = candidates[0]
+    if wa_id and chosen.wa_id != wa_id:
+        chosen.wa_id = wa_id[:20]
+    if user_id and chosen.wa_user_id != user_id:
+        chosen.wa_user_id = user_id[:64]
+    return MatchedContact(chosen.id, chosen.debtor_id)
+
+
+def _contact(session: Session, tenant_id: uuid.UUID, contact_id: uuid.UUID | None) -> ContactPoint | None:
+    if contact_id is None:
+        return None
+    return session.scalar(
+        select(ContactPoint).where(ContactPoint.tenant_id == tenant_id, ContactPoint.id == contact_id)
+    )
+
+
+# --------------------------------------------------------------------------- conversation record
+
+
+def _peer(contact_id: uuid.UUID | None, wa_id: str | None, user_id: str | None) -> str:
+    if contact_id is not None:
+        return f"contact:{contact_id}"
+    if wa_id:
+        return f"wa:{wa_id}"
+    if user_id:
+        return f"user:{user_id}"
+    raise InvalidInput("conversa sem contato, número nem BSUID", code="conversation_without_peer")
+
+
+def conversation_for(
+    session: Session,
+    *,
+    tenant_id: uuid.UUID,
+    channel_id: uuid.UUID,
+    contact_id: uuid.UUID | None,
+    debtor_id: uuid.UUID | None,
+    wa_id: str | None = None,
+    user_id: str | None = None,
+) -> Conversation:
+    """The chain for this number × person, created on first use, locked for the rest of the transaction."""
+    peer = _peer(contact_id, wa_id, user_id)
+    query = select(Conversation).where(
+        Conversation.tenant_id == tenant_id, Conversation.channel_id == channel_id, Conversation.peer == peer
+    )
+    conversation = session.scalar(query.with_for_update())
+    if conversation is None:
+        values = {
+            "id": uuid.uuid4(), "tenant_id": tenant_id, "channel_id": channel_id, "peer": peer,
+            "debtor_id": debtor_id, "contact_id": contact_id, "wa_id": wa_id, "wa_user_id": user_id,
+            "entry_count": 0, "created_at": utcnow(), "updated_at": utcnow(),
+        }
+        session.execute(_insert_ignore(session, Conversation, values, ("tenant_id", "channel_id", "peer")))
+        conversation = session.scalars(query.with_for_update().execution_options(populate_existing=True)).one()
+    if wa_id and conversation.wa_id != wa_id:
+        conversation.wa_id = wa_id
+    if user_id and conversation.wa_user_id != user_id:
+        conversation.wa_user_id = user_id
+    return conversation
+
+
+def entry_fields(
+    *, tenant_id: uuid.UUID, conversation_id: uuid.UUID, seq: int, direction: str, actor: str, kind: str,
+    content: Mapping[str, Any], message_id: uuid.UUID | None, wamid: str | None, occurred_at: dt.datetime,
+) -> dict[str, Any]:
+    """The canonical content of an entry: what its ``content_hash`` covers."""
+    return {
+        "tenant_id": tenant_id, "conversation_id": conversation_id, "seq": seq, "direction": direction,
+        "actor": actor, "kind": kind, "content": content, "message_id": message_id, "wamid": wamid,
+        "occurred_at": occurred_at,
+    }
+
+
+def append_entry(
+    session: Session,
+    conversation: Conversation,
+    *,
+    direction: str,
+    actor: str,
+    kind: str,
+    content: Mapping[str, Any],
+    occurred_at: dt.datetime,
+    message_id: uuid.UUID | None = None,
+    wamid: str | None = None,
+) -> ConversationEntry:
+    """Adds one link at the head of the chain. The conversation row must be locked (``conversation_for``)."""
+    clean = jsonable(content)
+    # Time is hashed at microsecond precision, which both databases keep.
+    occurred_at = occurred_at.astimezone(dt.UTC)
+    seq = conversation.entry_count + 1
+    prev = conversation.head_hash or GENESIS
+    fields = entry_fields(
+        tenant_id=conversation.tenant_id, conversation_id=conversation.id, seq=seq, direction=direction,
+        actor=actor, kind=kind, content=clean, message_id=message_id, wamid=wamid, occurred_at=occurred_at,
+    )
+    own = content_hash(fields)
+    entry = ConversationEntry(
+        tenant_id=conversation.tenant_id, conversation_id=conversation.id, seq=seq, direction=direction,
+        actor=actor, kind=kind, content=clean, message_id=message_id, wamid=wamid, occurred_at=occurred_at,
+        prev_hash=prev, content_hash=own, entry_hash=link_hash(prev, own),
+    )
+    session.add(entry)
+    conversation.entry_count = seq
+    conversation.head_hash = entry.entry_hash
+    session.flush()
+    return entry
+
+
+# --------------------------------------------------------------------------- messages and statuses
+
+
+def _insert_ignore(session: Session, model: Any, values: Mapping[str, Any], keys: Sequence[str]) -> Any:
+    """INSERT … ON CONFLICT DO NOTHING: duplicates are recognised by the database, atomically."""
+    table = model.__table__
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        return pg_insert(table).values(**values).on_conflict_do_nothing(index_elements=list(keys))
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    return sqlite_insert(table).values(**values).on_conflict_do_nothing(index_elements=list(keys))
+
+
+def record_outbound(
+    session: Session,
+    *,
+    tenant_id: uuid.UUID,
+    channel_id: uuid.UUID,
+    contact_id: uuid.UUID | None,
+    debtor_id: uuid.UUID | None,
+    message_id: uuid.UUID,
+    wamid: str | None,
+    kind: str,
+    body: dict[str, Any],
+    actor: str,
+    template_name: str | None = None,
+    template_params: list[Any] | dict[str, Any] | None = None,
+    wa_id: str | None = None,
+) -> Message:
+    """Stores a sent (or in-doubt: ``wamid=None``) message, chains it, and applies parked statuses."""
+    contact = _contact(session, tenant_id, contact_id)
+    if contact_id is not None and contact is None:
+        raise NotFound("contato não encontrado", code="contact_not_found")
+    if contact is not None and wa_id and contact.wa_id != wa_id:
+        contact.wa_id = wa_id[:20]
+    if contact is not None and debtor_id is None:
+        debtor_id = contact.debtor_id
+    conversation = conversation_for(
+        session, tenant_id=tenant_id, channel_id=channel_id, contact_id=contact_id, debtor_id=debtor_id,
+        wa_id=wa_id or (body.get("to") if isinstance(body.get("to"), str) else None),
+    )
+    now = utcnow()
+    message = Message(
+        id=message_id, tenant_id=tenant_id, channel_id=channel_id, conversation_id=conversation.id,
+        contact_id=contact_id, debtor_id=debtor_id, direction="outbound", wamid=wamid, kind=kind,
+        body=jsonable(body), template_name=template_name,
+        template_params=jsonable(template_params) if template_params is not None else None,
+        actor=actor, status="accepted" if wamid else None, status_at=now if wamid else None, occurred_at=now,
+    )
+    session.add(message)
+    content: dict[str, Any] = {"type": kind}
+    if template_name is not None:
+        content["template"] = {"name": template_name, "parameters": template_params}
+    else:
+        content["body"] = body
+    append_entry(
+        session, conversation, direction="outbound", actor=actor, kind=kind, content=content, occurred_at=now,
+        message_id=message_id, wamid=wamid,
+    )
+    _apply_parked(session, message)
+    return message
+
+
+def _apply_parked(session: Session, message: Message) -> None:
+    conditions = [StatusEvent.callback_data == str(message.id)]
+    if message.wamid:
+        conditions.append(StatusEvent.wamid == message.wamid)
+    parked = session.scalars(select(StatusEvent).where(or_(*conditions))).all()
+    for event in sorted(parked, key=lambda e: (e.occurred_at or utcnow(), e.created_at)):
+        if event.tenant_id is not None and event.tenant_id != message.tenant_id:
+            continue
+        _apply_status(session, message, event)
+
+
+def _apply_status(session: Session, message: Message, event: StatusEvent) -> None:
+    if message.wamid is None:
+        message.wamid = event.wamid
+    new = next_status(message.status, event.status)
+    if new is not None:
+        message.status = new
+        message.status_at = event.occurred_at or utcnow()
+    if event.error_codes:
+        message.error_codes = sorted({*(message.error_codes or []), *event.error_codes})
+    if event.pricing:
+        message.pricing = event.pricing
+    if event.status == "failed" and NOT_ON_WHATSAPP in (event.error_codes or []):
+        contact = _contact(session, message.tenant_id, message.contact_id)
+        if contact is not None and contact.status == ContactStatus.VALID:
+            contact.status = ContactStatus.NO_WHATSAPP
+
+
+def store_status(
+    session: Session,
+    *,
+    tenant_id: uuid.UUID | None,
+    channel_id: uuid.UUID | None,
+    delivery_id: uuid.UUID | None,
+    wamid: str,
+    status: str,
+    callback_data: str | None,
+    recipient_id: str | None,
+    occurred_at: dt.datetime | None,
+    errors: list[dict[str, Any]] | None,
+    pricing: dict[str, Any] | None,
+    conversation: dict[str, Any] | None,
+) -> StatusEvent | None:
+    """Stores one status webhook item and applies it; ``None`` when it is a redelivery (already stored)."""
+    event_id = uuid.uuid4()
+    codes = [e["code"] for e in errors or [] if isinstance(e.get("code"), int)]
+    values = {
+        "id": event_id, "created_at": utcnow(), "tenant_id": tenant_id, "channel_id": channel_id,
+        "delivery_id": delivery_id, "wamid": wamid[:128], "status": status.lower()[:20],
+        "callback_data": callback_data[:512] if callback_data else None,
+        "recipient_id": recipient_id[:64] if recipient_id else None, "occurred_at": occurred_at,
+        "error_codes": codes or None, "errors": errors or None, "pricing": pricing, "conversation": conversation,
+    }
+    result: Any = session.execute(_insert_ignore(session, StatusEvent, values, ("wamid", "status")))
+    if result.rowcount == 0:
+        return None
+    event = session.get_one(StatusEvent, event_id)
+    message = _message_for_status(session, tenant_id, wamid, callback_data)
+    if message is not None:
+        _apply_status(session, message, event)
+    return event
+
+
+def _message_for_status(
+    session: Session, tenant_id: uuid.UUID | None, wamid: str, callback_data: str | None
+) -> Message | None:
+    if tenant_id is None:
+        return None
+    message = session.scalar(
+        select(Message).where(Message.tenant_id == tenant_id, Message.wamid == wamid).with_for_update()
+    )
+    if message is None and callback_data:
+        try:
+            our_id = uuid.UUID(callback_data)
+        except ValueError:
+            return None
+        message = session.scalar(
+            select(Message).where(Message.tenant_id == tenant_id, Message.id == our_id).with_for_update()
+        )
+        if message is not None and message.wamid not in (None, wamid):
+            return None  # our id echoed on another wamid: never merge two sends
+    return message
+
+
+def status_events_for(session: Session, tenant_id: uuid.UUID, callback_data: str) -> list[StatusEvent]:
+    """Every status received for our message id, oldest first (the dispatcher reconciles in-doubt sends)."""
+    return list(
+        session.scalars(
+            select(StatusEvent)
+            .where(StatusEvent.tenant_id == tenant_id, StatusEvent.callback_data == callback_data)
+            .order_by(StatusEvent.occurred_at, StatusEvent.created_at)
+        )
+    )
+
+
+def last_inbound_at(session: Session, tenant_id: uuid.UUID, contact_id: uuid.UUID) -> dt.datetime | None:
+    """When this contact last wrote to any of the tenant's numbers (opens the 24 h window)."""
+    value: dt.datetime | None = session.scalar(
+        select(func.max(Conversation.last_inbound_at)).where(
+            Conversation.tenant_id == tenant_id, Conversation.contact_id == contact_id
+        )
+    )
+    if value is not None and value.tzinfo is None:  # aggregates bypass the column type on SQLite
+        value = value.replace(tzinfo=dt.UTC)
+    return value
+
+
+
+# --------------------------------------------------------------------------- reading the record
+
+
+@dataclass(frozen=True, slots=True)
+class ConversationItem:
+    entry: ConversationEntry
+    message: Message | None
+    statuses: list[StatusEvent]
+
+
+def debtor_conversation(session: Session, tenant_id: uuid.UUID, debtor_id: uuid.UUID) -> list[ConversationItem]:
+    """Every entry of every chain of this debtor, in time order, with each message's status history."""
+    conversation_ids = list(
+        session.scalars(
+            select(Conversation.id).where(Conversation.tenant_id == tenant_id, Conversation.debtor_id == debtor_id)
+        )
+    )
+    if not conversation_ids:
+        return []
+    entries = session.scalars(
+        select(ConversationEntry)
+        .where(ConversationEntry.tenant_id == tenant_id, ConversationEntry.conversation_id.in_(conversation_ids))
+        .order_by(ConversationEntry.occurred_at, ConversationEntry.seq)
+    ).all()
+    message_ids = [e.message_id for e in entries if e.message_id is not None]
+    messages = {
+        m.id: m
+        for m in session.scalars(select(Message).where(Message.tenant_id == tenant_id, Message.id.in_(message_ids)))
+    }
+    wamids = [m.wamid for m in messages.values() if m.wamid]
+    by_wamid: dict[str, list[StatusEvent]] = {}
+    if wamids:
+        for event in session.scalars(
+            select(StatusEvent)
+            .where(StatusEvent.tenant_id == tenant_id, StatusEvent.wamid.in_(wamids))
+            .order_by(StatusEvent.occurred_at, StatusEvent.created_at)
+        ):
+            by_wamid.setdefault(event.wamid, []).append(event)
+    items = []
+    for entry in entries:
+        message = messages.get(entry.message_id) if entry.message_id else None
+        statuses = by_wamid.get(message.wamid, []) if message is not None and message.wamid else []
+        items.append(ConversationItem(entry, message, statuses))
+    return items
+
+
+__all__ = [
+    "ConversationItem",
+    "MatchedContact",
+    "append_entry",
+    "channel_by_phone_number_id",
+    "client_for",
+    "conversation_for",
+    "create_channel",
+    "debtor_conversation",
+    "last_inbound_at",
+    "list_channels",
+    "match_contact",
+    "record_outbound",
+    "status_events_for",
+    "store_status",
+]
