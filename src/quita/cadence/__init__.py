@@ -1,0 +1,1 @@
+"""Cadences (régua de cobrança) and the planner that turns them into outbox messages."""

@@ -1,0 +1,1 @@
+"""Pure cadence logic: definitions, matching, step selection, template parameters."""

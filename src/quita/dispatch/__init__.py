@@ -1,0 +1,1 @@
+"""Outbox dispatcher: claims planned messages, respects Meta limits, sends, never twice."""

@@ -1,0 +1,1 @@
+"""Pure dispatch rules: retry backoff, error handling decisions."""
