@@ -15,6 +15,7 @@ from quita.portfolio.cli import register as register_portfolio
 from quita.server.cli import register as register_server
 from quita.simulator.cli import register as register_simulator
 from quita.tenant.cli import apikey_app, creditor_app, tenant_app
+from quita.whatsapp.channel_cli import channel_app, evidence_app, templates_app
 from quita.whatsapp.cli import wa_app
 
 app = typer.Typer(no_args_is_help=True, help="Quita: cobrança pelo WhatsApp, dentro da lei.", pretty_exceptions_enable=False)
@@ -30,6 +31,9 @@ app.add_typer(boleto_app, name="boleto")
 app.add_typer(pix_app, name="pix")
 app.add_typer(cnab_app, name="cnab")
 app.add_typer(wa_app, name="wa")
+app.add_typer(channel_app, name="channel")
+app.add_typer(templates_app, name="templates")
+app.add_typer(evidence_app, name="evidence")
 register_import(app)
 register_portfolio(app)
 register_server(app)

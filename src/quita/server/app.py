@@ -16,6 +16,9 @@ from quita.kit.api import install_error_handlers
 from quita.kit.db import Database
 from quita.kit.jobs import InProcessRunner
 from quita.portfolio import api as portfolio_api
+from quita.whatsapp import api as whatsapp_api
+from quita.whatsapp import jobs as whatsapp_jobs
+from quita.whatsapp import webhooks as whatsapp_webhooks
 
 
 def create_app(settings: Settings | None = None, database: Database | None = None) -> FastAPI:
@@ -31,9 +34,11 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
             leftovers = importing_jobs.pending_job_ids(session)
         for job_id in leftovers:
             runner.submit(importing_jobs.RUN_IMPORT, {"job_id": str(job_id)})
+        whatsapp_jobs.resume(database)
         try:
             yield
         finally:
+            whatsapp_webhooks.shutdown(app)
             runner.shutdown()
             database.job_sink = None
 
@@ -53,4 +58,6 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
 
     app.include_router(portfolio_api.router)
     app.include_router(importing_api.router)
+    app.include_router(whatsapp_api.router)
+    app.include_router(whatsapp_webhooks.router)
     return app

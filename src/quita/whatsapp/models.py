@@ -83,9 +83,12 @@ class WebhookDelivery(Base):
     """
 
     __tablename__ = "whatsapp_webhook_deliveries"
-    __table_args__ = (Index("ix_whatsapp_webhook_deliveries_pending", "state", "id"),)
+    __table_args__ = (Index("ix_whatsapp_webhook_deliveries_pending", "state", "created_at"),)
 
-    body_sha256: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
+    # The verified HMAC of the body: identical bytes under one app secret are one delivery, while a
+    # body signed by another tenant's app is a different one (it must not shadow the real delivery).
+    dedupe_key: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
+    body_sha256: Mapped[str] = mapped_column(String(64), nullable=False)
     body: Mapped[bytes] = mapped_column(LargeBinary, nullable=False)
     tenant_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
     channel_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)

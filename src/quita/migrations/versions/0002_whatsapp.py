@@ -42,6 +42,7 @@ def upgrade() -> None:
         batch_op.create_index('ix_whatsapp_status_events_callback', ['callback_data'], unique=False)
 
     op.create_table('whatsapp_webhook_deliveries',
+    sa.Column('dedupe_key', sa.String(length=64), nullable=False),
     sa.Column('body_sha256', sa.String(length=64), nullable=False),
     sa.Column('body', sa.LargeBinary(), nullable=False),
     sa.Column('tenant_id', sa.Uuid(), nullable=True),
@@ -53,10 +54,10 @@ def upgrade() -> None:
     sa.Column('id', sa.Uuid(), nullable=False),
     sa.Column('created_at', quita.kit.db.types.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_whatsapp_webhook_deliveries')),
-    sa.UniqueConstraint('body_sha256', name=op.f('uq_whatsapp_webhook_deliveries_body_sha256'))
+    sa.UniqueConstraint('dedupe_key', name=op.f('uq_whatsapp_webhook_deliveries_dedupe_key'))
     )
     with op.batch_alter_table('whatsapp_webhook_deliveries', schema=None) as batch_op:
-        batch_op.create_index('ix_whatsapp_webhook_deliveries_pending', ['state', 'id'], unique=False)
+        batch_op.create_index('ix_whatsapp_webhook_deliveries_pending', ['state', 'created_at'], unique=False)
 
     op.create_table('whatsapp_webhook_notices',
     sa.Column('tenant_id', sa.Uuid(), nullable=True),

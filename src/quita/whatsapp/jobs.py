@@ -1,0 +1,351 @@
+"""Processing stored webhooks: normalise each raw body and apply every event it carries.
+
+One *pump* at a time drains ``whatsapp_webhook_deliveries`` rows still ``received``, a chunk per
+transaction; job submissions are only nudges, coalesced so a burst of webhooks queues one pump, not
+thousands. A chunk that fails is retried one delivery per transaction so a single poisoned body
+cannot hold the others back; it is marked ``failed`` with the error for a human.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import math
+import threading
+import traceback
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from quita.kit.db import Database, utcnow
+from quita.kit.jobs import job
+from quita.portfolio.models import ContactPoint
+from quita.whatsapp import service, templates
+from quita.whatsapp.domain.events import (
+    ErrorEvent,
+    InboundMessage,
+    StatusUpdate,
+    SystemEvent,
+    TemplateCategoryUpdate,
+    TemplateStatusUpdate,
+    UnknownEvent,
+    UserPreferenceUpdate,
+    WebhookEvent,
+    to_record,
+)
+from quita.whatsapp.domain.webhook import NotAWebhook, parse_webhook
+from quita.whatsapp.models import Message, WebhookDelivery, WebhookNotice, WhatsAppChannel
+
+log = logging.getLogger("quita.whatsapp.jobs")
+
+PROCESS_WEBHOOKS = "whatsapp.process_webhooks"
+CHUNK = 200
+
+_pump_lock = threading.Lock()
+_nudge_lock = threading.Lock()
+_nudged: set[int] = set()
+
+
+def nudge(database: Database) -> None:
+    """Asks for a pump unless one is already queued (no job runner: the next start-up drains them)."""
+    if database.job_sink is None:
+        return
+    with _nudge_lock:
+        if id(database) in _nudged:
+            return
+        _nudged.add(id(database))
+    try:
+        database.job_sink(PROCESS_WEBHOOKS, {})
+    except Exception:
+        with _nudge_lock:
+            _nudged.discard(id(database))
+        raise
+
+
+@job(PROCESS_WEBHOOKS)
+def process_webhooks_job(database: Database, _payload: dict[str, Any]) -> None:
+    with _nudge_lock:
+        _nudged.discard(id(database))  # cleared before draining: a later webhook queues a new pump
+    process_pending(database)
+
+
+def process_pending(database: Database, *, chunk: int = CHUNK) -> int:
+    """Drains every delivery still ``received``; returns how many were handled."""
+    handled = 0
+    with _pump_lock:
+        while True:
+            with database.transaction() as session:
+                ids = list(session.scalars(
+                    select(WebhookDelivery.id).where(WebhookDelivery.state == "received")
+                    .order_by(WebhookDelivery.created_at).limit(chunk)
+                ))
+            if not ids:
+                return handled
+            try:
+                with database.transaction() as session:
+                    _process_ids(session, ids)
+            except Exception:
+                log.exception("webhook chunk failed; retrying one by one")
+                for delivery_id in ids:
+                    _process_one_isolated(database, delivery_id)
+            handled += len(ids)
+
+
+def _process_one_isolated(database: Database, delivery_id: uuid.UUID) -> None:
+    try:
+        with database.transaction() as session:
+            _process_ids(session, [delivery_id])
+    except Exception:
+        problem = traceback.format_exc(limit=4)
+        log.error("webhook delivery %s failed: %s", delivery_id, problem)
+        with database.transaction() as session:
+            session.execute(
+                update(WebhookDelivery).where(WebhookDelivery.id == delivery_id)
+                .values(state="failed", problem=problem[-4000:], processed_at=utcnow())
+            )
+
+
+def _process_ids(session: Session, ids: list[uuid.UUID]) -> None:
+    # Writing first takes SQLite's write lock before any read of this transaction.
+    session.execute(
+        update(WebhookDelivery).where(WebhookDelivery.id.in_(ids), WebhookDelivery.state == "received")
+        .values(state="processing")
+    )
+    deliveries = session.scalars(
+        select(WebhookDelivery).where(WebhookDelivery.id.in_(ids), WebhookDelivery.state == "processing")
+        .order_by(WebhookDelivery.created_at)
+    ).all()
+    router = _Router(session)
+    for delivery in deliveries:
+        process_delivery(session, delivery, router)
+
+
+@dataclass
+class _Router:
+    """Maps ``phone_number_id`` / ``waba_id`` to channels, only among the channels that share the app
+    secret which signed the body: a body signed by tenant A's app cannot write into tenant B."""
+
+    session: Session
+    _by_number: dict[str, WhatsAppChannel | None] = field(default_factory=dict)
+    _secrets: dict[uuid.UUID, str] = field(default_factory=dict)
+
+    def secret(self, channel: WhatsAppChannel) -> str:
+        if channel.id not in self._secrets:
+            self._secrets[channel.id] = service.app_secret(channel)
+        return self._secrets[channel.id]
+
+    def signer(self, delivery: WebhookDelivery) -> str | None:
+        if delivery.channel_id is None:
+            return None
+        channel = self.session.get(WhatsAppChannel, delivery.channel_id)
+        return self.secret(channel) if channel is not None else None
+
+    def by_number(self, phone_number_id: str | None, signer: str | None) -> WhatsAppChannel | None:
+        if not phone_number_id:
+            return None
+        if phone_number_id not in self._by_number:
+            self._by_number[phone_number_id] = service.channel_by_phone_number_id(self.session, phone_number_id)
+        channel = self._by_number[phone_number_id]
+        if channel is None or signer is None or self.secret(channel) != signer:
+            return None
+        return channel
+
+    def by_waba(self, waba_id: str | None, signer: str | None) -> list[WhatsAppChannel]:
+        if not waba_id:
+            return []
+        return [c for c in service.channels_by_waba(self.session, waba_id) if signer and self.secret(c) == signer]
+
+
+def process_delivery(session: Session, delivery: WebhookDelivery, router: _Router) -> None:
+    try:
+        events = parse_webhook(delivery.body)
+    except NotAWebhook as exc:
+        delivery.state, delivery.problem, delivery.processed_at = "unparseable", str(exc)[:4000], utcnow()
+        log.warning("webhook %s is not a WhatsApp Business webhook: %s", delivery.id, exc)
+        return
+    signer = router.signer(delivery)
+    for event in events:
+        _handle(session, delivery, router, signer, event)
+    delivery.state, delivery.events, delivery.processed_at = "processed", len(events), utcnow()
+
+
+def _notice(session: Session, delivery: WebhookDelivery, kind: str, detail: dict[str, Any],
+            channel: WhatsAppChannel | None = None, tenant_id: uuid.UUID | None = None) -> None:
+    session.add(WebhookNotice(
+        tenant_id=channel.tenant_id if channel is not None else tenant_id,
+        channel_id=channel.id if channel is not None else None, delivery_id=delivery.id, kind=kind,
+        detail=plain(detail),
+    ))
+
+
+def plain(value: Any) -> Any:
+    """JSON-safe and float-free (floats become exact strings), so evidence hashes are stable."""
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    if isinstance(value, float):
+        return repr(value) if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [plain(v) for v in value]
+    if isinstance(value, dt.datetime):
+        return value.isoformat()
+    return str(value)
+
+
+_ENVELOPE_KEYS = {"kind", "waba_id", "phone_number_id", "timestamp", "match_key", "wamid"}
+
+
+def _content(event: WebhookEvent) -> dict[str, Any]:
+    record = to_record(event)
+    return {k: plain(v) for k, v in record.items() if k not in _ENVELOPE_KEYS and v not in (None, [], {})}
+
+
+def _handle(session: Session, delivery: WebhookDelivery, router: _Router, signer: str | None,
+            event: WebhookEvent) -> None:
+    match event:
+        case StatusUpdate():
+            _status(session, delivery, router.by_number(event.phone_number_id, signer), event)
+        case InboundMessage():
+            _inbound(session, delivery, router.by_number(event.phone_number_id, signer), event)
+        case SystemEvent():
+            _system(session, delivery, router.by_number(event.phone_number_id, signer), event)
+        case UserPreferenceUpdate():
+            _preference(session, delivery, router.by_number(event.phone_number_id, signer), event)
+        case TemplateStatusUpdate() | TemplateCategoryUpdate():
+            channels = router.by_waba(event.waba_id, signer)
+            if not channels:
+                _notice(session, delivery, "unrouted", to_record(event), tenant_id=delivery.tenant_id)
+            for tenant_id in {c.tenant_id for c in channels}:
+                change = templates.apply_webhook(session, tenant_id, event)
+                _notice(session, delivery, event.kind, {**to_record(event), "registry": change},
+                        tenant_id=tenant_id)
+        case ErrorEvent():
+            channel = router.by_number(event.phone_number_id, signer)
+            log.warning("WhatsApp reported errors in a webhook: %s", to_record(event)["errors"])
+            _notice(session, delivery, "error", to_record(event), channel, delivery.tenant_id)
+        case UnknownEvent():
+            channel = router.by_number(event.phone_number_id, signer)
+            _notice(session, delivery, "unknown", to_record(event), channel, delivery.tenant_id)
+
+
+def _unrouted(session: Session, delivery: WebhookDelivery, event: WebhookEvent) -> None:
+    log.warning("webhook event for unknown number %s (or signed by another app)", event.phone_number_id)
+    _notice(session, delivery, "unrouted", to_record(event), tenant_id=delivery.tenant_id)
+
+
+def _status(session: Session, delivery: WebhookDelivery, channel: WhatsAppChannel | None,
+            event: StatusUpdate) -> None:
+    if channel is None:
+        _unrouted(session, delivery, event)
+        return
+    if not event.wamid or not event.status:
+        _notice(session, delivery, "invalid_status", to_record(event), channel)
+        return
+    record = to_record(event)
+    service.store_status(
+        session, tenant_id=channel.tenant_id, channel_id=channel.id, delivery_id=delivery.id, wamid=event.wamid,
+        status=event.status, callback_data=event.biz_opaque_callback_data,
+        recipient_id=event.recipient_id or event.recipient_user_id, occurred_at=event.timestamp,
+        errors=plain(record["errors"]) or None, pricing=plain(record["pricing"]),
+        conversation=plain(record["conversation"]),
+    )
+
+
+def _inbound(session: Session, delivery: WebhookDelivery, channel: WhatsAppChannel | None,
+             event: InboundMessage) -> None:
+    if channel is None:
+        _unrouted(session, delivery, event)
+        return
+    tenant_id = channel.tenant_id
+    wa_id = event.from_ or event.contact_wa_id
+    matched = service.match_contact(session, tenant_id, wa_id=wa_id, user_id=event.user_id)
+    conversation = service.conversation_for(
+        session, tenant_id=tenant_id, channel_id=channel.id,
+        contact_id=matched.contact_id if matched else None, debtor_id=matched.debtor_id if matched else None,
+        wa_id=wa_id, user_id=event.user_id,
+    )
+    occurred = event.timestamp or utcnow()
+    content = _content(event)
+    message_id = uuid.uuid4()
+    values = {
+        "id": message_id, "created_at": utcnow(), "tenant_id": tenant_id, "channel_id": channel.id,
+        "conversation_id": conversation.id, "contact_id": matched.contact_id if matched else None,
+        "debtor_id": matched.debtor_id if matched else None, "direction": "inbound",
+        "wamid": event.wamid[:128] if event.wamid else None, "kind": event.type[:30], "body": content,
+        "actor": "debtor", "status": "received", "status_at": occurred, "occurred_at": occurred,
+    }
+    result: Any = session.execute(service._insert_ignore(session, Message, values, ("wamid",)))
+    if result.rowcount == 0:
+        return  # the same inbound message delivered again
+    service.append_entry(
+        session, conversation, direction="inbound", actor="debtor", kind=event.type[:30], content=content,
+        occurred_at=occurred, message_id=message_id, wamid=event.wamid,
+    )
+    if conversation.last_inbound_at is None or occurred > conversation.last_inbound_at:
+        conversation.last_inbound_at = occurred
+    if matched is None:
+        _notice(session, delivery, "unmatched_sender", {"from": wa_id, "user_id": event.user_id}, channel)
+
+
+def _system(session: Session, delivery: WebhookDelivery, channel: WhatsAppChannel | None,
+            event: SystemEvent) -> None:
+    if channel is None:
+        _unrouted(session, delivery, event)
+        return
+    tenant_id = channel.tenant_id
+    matched = service.match_contact(
+        session, tenant_id, wa_id=event.old_wa_id, user_id=event.previous_user_id or event.user_id
+    )
+    if matched is not None:
+        contact = session.get_one(ContactPoint, matched.contact_id)
+        if event.new_wa_id:
+            contact.wa_id = event.new_wa_id[:20]
+        if event.new_user_id:
+            contact.wa_user_id = event.new_user_id[:64]
+        conversation = service.conversation_for(
+            session, tenant_id=tenant_id, channel_id=channel.id, contact_id=matched.contact_id,
+            debtor_id=matched.debtor_id,
+        )
+        service.append_entry(
+            session, conversation, direction="event", actor="system", kind=f"system:{event.system_type}"[:30],
+            content=_content(event), occurred_at=event.timestamp or utcnow(), wamid=event.wamid,
+        )
+    _notice(session, delivery, "system", {**to_record(event), "matched": matched is not None}, channel)
+
+
+def _preference(session: Session, delivery: WebhookDelivery, channel: WhatsAppChannel | None,
+                event: UserPreferenceUpdate) -> None:
+    """Marketing opt-outs are recorded (collection notices are Utility, but a human should know)."""
+    if channel is None:
+        _unrouted(session, delivery, event)
+        return
+    matched = service.match_contact(session, channel.tenant_id, wa_id=event.wa_id, user_id=event.user_id)
+    if matched is not None:
+        conversation = service.conversation_for(
+            session, tenant_id=channel.tenant_id, channel_id=channel.id, contact_id=matched.contact_id,
+            debtor_id=matched.debtor_id,
+        )
+        service.append_entry(
+            session, conversation, direction="event", actor="debtor", kind="user_preferences",
+            content=_content(event), occurred_at=event.timestamp or utcnow(),
+        )
+    _notice(session, delivery, "user_preferences", {**to_record(event), "matched": matched is not None}, channel)
+
+
+def pending_count(session: Session) -> int:
+    return len(session.scalars(select(WebhookDelivery.id).where(WebhookDelivery.state == "received").limit(1)).all())
+
+
+def resume(database: Database) -> None:
+    """At start-up: re-run deliveries a previous process stored but did not finish."""
+    with database.transaction() as session:
+        session.execute(
+            update(WebhookDelivery).where(WebhookDelivery.state == "processing").values(state="received")
+        )
+        waiting = pending_count(session)
+    if waiting:
+        nudge(database)
