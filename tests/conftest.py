@@ -72,8 +72,9 @@ def postgres_url(worker_id: str) -> Iterator[str]:
 def _truncate_all(database: Database) -> None:
     from quita.kit.db import Base
 
-    names = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
     with database.engine.begin() as conn:
+        present = set(sa.inspect(conn).get_table_names()) - {"alembic_version"}
+        names = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables if t.name in present)
         conn.execute(sa.text(f"TRUNCATE {names} CASCADE"))
 
 

@@ -219,3 +219,45 @@ def test_tenants_never_share_rows(database: Database, tmp_path: Path) -> None:
         tenants = {d.tenant_id for d in session.scalars(select(Debt))}
     assert tenants == {a, b}
 
+
+
+def test_parallel_parsing_gives_the_same_result_as_in_process(
+    database: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Worker processes cut the text into chunks of whole records: a quoted field spanning lines
+    must not be split, and row numbers in the report must match the in-process parse."""
+    from quita.importing import pipeline
+    from quita.portfolio.sample import write_sample_portfolio
+
+    path = tmp_path / "grande.csv"
+    sample = write_sample_portfolio(path, rows=1200, seed=3, bad_rows=0.05, today=TODAY)
+    bad = {e.row for e in sample.injected_errors}
+    text = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    header = text[0].rstrip("\n").split(";")
+    street, document = header.index("logradouro"), header.index("cpf_cnpj")
+    seen_documents: set[str] = set()
+    target = 0
+    for i, line in enumerate(text[1:], start=1):  # a valid row that is its debtor's first (line i is row i + 1)
+        doc = "".join(ch for ch in line.split(";")[document] if ch.isalnum())
+        if i >= 10 and i + 1 not in bad and doc not in seen_documents:
+            target = i
+            break
+        seen_documents.add(doc)
+    cells = text[target].rstrip("\n").split(";")
+    cells[street] = '"Rua Zeta\nBloco B; apto ""3"""'  # a quoted field with a newline, a delimiter, quotes
+    text[target] = ";".join(cells) + "\n"
+    path.write_text("".join(text), encoding="utf-8")
+
+    first = make_tenant(database, "in-process")
+    second = make_tenant(database, "parallel")
+    sequential = run(database, first, path, workers=0, batch_size=250)
+    sequential_report = sequential.error_report.read_text(encoding="utf-8-sig") if sequential.error_report else ""
+    monkeypatch.setattr(pipeline, "PARALLEL_MIN_BYTES", 0)
+    parallel = run(database, second, path, workers=2, batch_size=250)
+    parallel_report = parallel.error_report.read_text(encoding="utf-8-sig") if parallel.error_report else ""
+    assert (sequential.read, sequential.imported, sequential.rejected) == (parallel.read, parallel.imported,
+                                                                          parallel.rejected)
+    assert sequential.rejected == 60 and sequential_report == parallel_report
+    with database.transaction() as session:
+        streets = list(session.scalars(select(Debtor.street).where(Debtor.street.like("Rua Zeta%"))))
+    assert streets == ['Rua Zeta Bloco B; apto "3"'] * 2  # once per tenant

@@ -8,7 +8,6 @@ imports nothing.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import time
 import uuid
 from collections.abc import Callable, Mapping
@@ -21,22 +20,29 @@ from sqlalchemy.orm import Session
 
 from quita.audit import service as audit
 from quita.importing.domain.columns import ColumnMap, resolve_columns
-from quita.importing.domain.rows import DebtorRecord, DebtRecord, ParsedRow, RowError, RowParser
+from quita.importing.domain.rows import RowError
+from quita.importing.pipeline import parsed_chunks
+from quita.importing.prepared import (
+    CONTACT_INSERT_COLUMNS,
+    DEBT_COLUMNS,
+    DEBT_INSERT_COLUMNS,
+    DEBTOR_COLUMNS,
+    DEBTOR_INSERT_COLUMNS,
+    PreparedRow,
+)
 from quita.importing.report import ErrorReport, report_path_for
 from quita.importing.sources import open_source
 from quita.kit.db import utcnow
 from quita.kit.db.bulk import bulk_insert
 from quita.kit.errors import InvalidInput
-from quita.portfolio.domain import identity
 from quita.portfolio.models import ContactPoint, Debt, Debtor
 from quita.tenant import service as tenants
 
 Progress = Callable[[int, int], None]
 
-DEBTOR_FIELDS = ("name", "document_kind", "birth_date", "street", "number", "complement", "district", "city",
-                 "uf", "cep", "ibge_code")
-DEBT_FIELDS = ("debtor_id", "contract", "installment_number", "product", "creditor_id", "original_creditor_name",
-               "original_creditor_cnpj", "principal", "due_date", "fine_rate", "interest_rate_monthly", "tags")
+# Fields compared when a known debtor or debt arrives with a different fingerprint.
+DEBTOR_FIELDS = DEBTOR_COLUMNS[1:]
+DEBT_FIELDS = ("debtor_id", "creditor_id", *DEBT_COLUMNS[1:])
 
 
 @dataclass
@@ -61,93 +67,73 @@ class ImportSummary:
         return data
 
 
-def _key64(text: str) -> int:
-    return int.from_bytes(hashlib.blake2b(text.encode(), digest_size=8).digest(), "big")
-
-
-DEBT_INSERT_COLUMNS = ("id", "debtor_id", "external_id", "contract", "installment_number", "product",
-                       "creditor_id", "original_creditor_name", "original_creditor_cnpj", "principal", "due_date",
-                       "fine_rate", "interest_rate_monthly", "tags", "source_hash")
-DEBTOR_INSERT_COLUMNS = ("id", "document", *DEBTOR_FIELDS)
-CONTACT_INSERT_COLUMNS = ("id", "debtor_id", "kind", "value", "match_key", "provenance")
-
-
 class _BatchWriter:
-    """Writes one batch of parsed rows with a handful of set-based statements.
+    """Writes one batch of prepared rows with a handful of set-based statements.
 
     When the tenant had no portfolio when the import started, nothing can exist but what this import
-    wrote, so the "does it exist?" queries are answered from memory (64-bit keys) instead of the database.
+    wrote, so the "does it exist?" queries are answered from memory instead of the database.
     """
 
     def __init__(self, session: Session, tenant_id: uuid.UUID, actor: str, job_id: uuid.UUID | None,
-                 summary: ImportSummary, default_creditor: uuid.UUID) -> None:
+                 summary: ImportSummary) -> None:
         self.session, self.tenant_id, self.actor, self.job_id = session, tenant_id, actor, job_id
-        self.summary, self.default_creditor = summary, default_creditor
+        self.summary = summary
         self.connection = session.connection()
-        self._debtor_ids: dict[str, uuid.UUID] = {}
         self.fresh = session.scalar(select(Debtor.id).where(Debtor.tenant_id == tenant_id).limit(1)) is None
-        self._written_debtors: set[int] = set()
-        self._written_contacts: set[int] = set()
+        self._debtors_touched: set[str] = set()  # debtors inserted or updated by this import
+        self._contacts_written: set[str] = set()
 
-    def _debtor_id(self, document: str) -> uuid.UUID:
-        found = self._debtor_ids.get(document)
-        if found is None:
-            if len(self._debtor_ids) > 100_000:
-                self._debtor_ids.clear()
-            found = self._debtor_ids[document] = identity.debtor_id(self.tenant_id, document)
-        return found
-
-    def _creditor_for(self, debt: DebtRecord) -> uuid.UUID:
-        if debt.creditor_cnpj is None:
-            return self.default_creditor
-        return self.summary.creditors[debt.creditor_cnpj]
-
-    def write(self, rows: list[ParsedRow]) -> None:
+    def write(self, rows: list[tuple[Any, ...]]) -> None:
         now = utcnow()
-        tid = self.tenant_id
-        debt_ids = [identity.debt_id(tid, r.debt.external_id) for r in rows]
-        existing: dict[uuid.UUID, Any] = {}
+        prepared = [PreparedRow._make(r) for r in rows]
+        existing: dict[str, Any] = {}
         if not self.fresh:
             existing = {
-                row.id: row
-                for row in self.connection.execute(
+                r.id.hex: r
+                for r in self.connection.execute(
                     select(Debt.id, Debt.source_hash, *(getattr(Debt, f) for f in DEBT_FIELDS)).where(
-                        Debt.tenant_id == tid, Debt.id.in_(debt_ids)
+                        Debt.tenant_id == self.tenant_id, Debt.id.in_([uuid.UUID(p.debt_id) for p in prepared])
                     )
                 )
             }
-        changed_rows: list[tuple[uuid.UUID, ParsedRow]] = []
-        new_rows: list[tuple[uuid.UUID, ParsedRow]] = []
-        for debt_id, row in zip(debt_ids, rows, strict=True):
-            old = existing.get(debt_id)
+        new_rows: list[PreparedRow] = []
+        changed_rows: list[PreparedRow] = []
+        for row in prepared:
+            old = existing.get(row.debt_id)
             if old is None:
-                new_rows.append((debt_id, row))
+                new_rows.append(row)
             elif old.source_hash == row.fingerprint:
                 self.summary.unchanged += 1
             else:
-                changed_rows.append((debt_id, row))
-        touched = [r for _, r in new_rows] + [r for _, r in changed_rows]
+                changed_rows.append(row)
+        touched = new_rows + changed_rows
         if not touched:
             return
         self._write_debtors(touched, now)
         self._write_contacts(touched, now)
         if new_rows:
             bulk_insert(
-                self.connection, Debt.__table__, DEBT_INSERT_COLUMNS,  # type: ignore[arg-type]
-                (self._debt_tuple(debt_id, row) for debt_id, row in new_rows),
-                {"tenant_id": tid, "status": "open", "currency": "BRL", "import_job_id": self.job_id,
+                self.connection, Debt.__table__, DEBT_INSERT_COLUMNS, [r.debt_db for r in new_rows],  # type: ignore[arg-type]
+                {"tenant_id": self.tenant_id, "status": "open", "currency": "BRL", "import_job_id": self.job_id,
                  "created_at": now, "updated_at": now},
+                converted=True,
             )
             self.summary.imported += len(new_rows)
         events = []
-        for debt_id, row in changed_rows:
-            values = dict(zip(DEBT_INSERT_COLUMNS, self._debt_tuple(debt_id, row), strict=True))
-            del values["id"]
-            old = existing[debt_id]
+        for row in changed_rows:
+            assert row.debt_py is not None
+            values = dict(zip(DEBT_COLUMNS, row.debt_py, strict=True))
+            del values["external_id"]
+            values["debtor_id"] = uuid.UUID(row.debtor_id)
+            values["creditor_id"] = uuid.UUID(row.debt_db[2])
+            old = existing[row.debt_id]
             before = {f: getattr(old, f) for f in DEBT_FIELDS if getattr(old, f) != values[f]}
             after = {f: values[f] for f in before}
+            debt_id = uuid.UUID(row.debt_id)
             self.connection.execute(
-                update(Debt).where(Debt.id == debt_id).values(**values, import_job_id=self.job_id, updated_at=now)
+                update(Debt).where(Debt.id == debt_id).values(
+                    **values, source_hash=row.fingerprint, import_job_id=self.job_id, updated_at=now
+                )
             )
             if before:
                 events.append(self._event("debt.updated_by_import", "debt", debt_id, before, after, row.row))
@@ -156,70 +142,75 @@ class _BatchWriter:
                 self.summary.unchanged += 1
         audit.record_many(self.session, events)
 
-    def _debt_tuple(self, debt_id: uuid.UUID, row: ParsedRow) -> tuple[Any, ...]:
-        d = row.debt
-        return (
-            debt_id, self._debtor_id(row.debtor.document), d.external_id, d.contract, d.installment_number,
-            d.product, self._creditor_for(d), d.original_creditor_name, d.original_creditor_cnpj, d.principal,
-            d.due_date, d.fine_rate, d.interest_rate_monthly, list(d.tags) if d.tags else None, row.fingerprint,
-        )
-
     def _event(self, action: str, entity: str, entity_id: uuid.UUID, before: Mapping[str, Any],
                after: Mapping[str, Any], row: int) -> dict[str, Any]:
         return {"tenant_id": self.tenant_id, "actor": self.actor, "action": action, "entity_type": entity,
                 "entity_id": entity_id, "before": before, "after": {**after, "_import_row": row}}
 
-    def _existing(self, model: Any, ids: list[uuid.UUID], written: set[int], columns: tuple[Any, ...]) -> dict[Any, Any]:
-        if self.fresh:
-            return {i: None for i in ids if (i.int >> 64) in written}
-        return {r.id: r for r in self.connection.execute(
-            select(model.id, *columns).where(model.tenant_id == self.tenant_id, model.id.in_(ids)))}
-
-    def _write_debtors(self, rows: list[ParsedRow], now: dt.datetime) -> None:
-        latest: dict[uuid.UUID, tuple[DebtorRecord, int]] = {}
+    def _write_debtors(self, rows: list[PreparedRow], now: dt.datetime) -> None:
+        latest: dict[str, PreparedRow] = {}
         for row in rows:
-            latest[self._debtor_id(row.debtor.document)] = (row.debtor, row.row)
-        existing = self._existing(Debtor, list(latest), self._written_debtors,
-                                  tuple(getattr(Debtor, f) for f in DEBTOR_FIELDS))
+            if row.debtor_id not in self._debtors_touched:
+                latest.setdefault(row.debtor_id, row)  # the first row of a debtor in the file wins
+        if not latest:
+            return
+        existing: dict[str, Any] = {}
+        if not self.fresh:
+            existing = {
+                r.id.hex: r
+                for r in self.connection.execute(
+                    select(Debtor.id, *(getattr(Debtor, f) for f in DEBTOR_FIELDS)).where(
+                        Debtor.tenant_id == self.tenant_id, Debtor.id.in_([uuid.UUID(h) for h in latest])
+                    )
+                )
+            }
         inserts = []
         events = []
-        for debtor_id, (record, row_number) in latest.items():
-            key = debtor_id.int >> 64
-            if debtor_id not in existing:
-                inserts.append((debtor_id, record.document, *(getattr(record, f) for f in DEBTOR_FIELDS)))
-                self._written_debtors.add(key)
+        for debtor_hex, row in latest.items():
+            self._debtors_touched.add(debtor_hex)
+            old = existing.get(debtor_hex)
+            if old is None:
+                inserts.append(row.debtor_db)
                 continue
-            old = existing[debtor_id]
-            if old is None or key in self._written_debtors:
-                continue  # written earlier in this very import: the first row of a debtor wins
-            self._written_debtors.add(key)
-            before = {f: getattr(old, f) for f in DEBTOR_FIELDS if getattr(old, f) != getattr(record, f)}
+            assert row.debtor_py is not None
+            new = dict(zip(DEBTOR_COLUMNS, row.debtor_py, strict=True))
+            before = {f: getattr(old, f) for f in DEBTOR_FIELDS if getattr(old, f) != new[f]}
             if before:
-                after = {f: getattr(record, f) for f in before}
+                after = {f: new[f] for f in before}
+                debtor_id = uuid.UUID(debtor_hex)
                 self.connection.execute(update(Debtor).where(Debtor.id == debtor_id).values(**after, updated_at=now))
-                events.append(self._event("debtor.updated_by_import", "debtor", debtor_id, before, after, row_number))
+                events.append(self._event("debtor.updated_by_import", "debtor", debtor_id, before, after, row.row))
         bulk_insert(self.connection, Debtor.__table__, DEBTOR_INSERT_COLUMNS, inserts,  # type: ignore[arg-type]
                     {"tenant_id": self.tenant_id, "created_at": now, "updated_at": now, "is_deceased": False,
-                     "is_vulnerable": False, "in_dispute": False})
+                     "is_vulnerable": False, "in_dispute": False}, converted=True)
         audit.record_many(self.session, events)
 
-    def _write_contacts(self, rows: list[ParsedRow], now: dt.datetime) -> None:
+    def _write_contacts(self, rows: list[PreparedRow], now: dt.datetime) -> None:
         """Contacts are only ever added by an import: status, opt-out and WhatsApp identity are
         learnt by Quita and must not be overwritten by a creditor's file."""
-        wanted: dict[uuid.UUID, tuple[Any, ...]] = {}
+        wanted: dict[str, tuple[Any, ...]] = {}
         for row in rows:
-            debtor_id = self._debtor_id(row.debtor.document)
-            for c in row.contacts:
-                cid = identity.contact_id(self.tenant_id, debtor_id, c.kind, c.value)
-                wanted[cid] = (cid, debtor_id, c.kind, c.value, c.match_key, c.provenance)
+            for contact in row.contacts_db:
+                if contact[0] not in self._contacts_written:
+                    wanted[contact[0]] = contact
         if not wanted:
             return
-        present = self._existing(ContactPoint, list(wanted), self._written_contacts, ())
-        inserts = [v for k, v in wanted.items() if k not in present]
-        for v in inserts:
-            self._written_contacts.add(v[0].int >> 64)
-        bulk_insert(self.connection, ContactPoint.__table__, CONTACT_INSERT_COLUMNS, inserts,  # type: ignore[arg-type]
-                    {"tenant_id": self.tenant_id, "status": "valid", "created_at": now, "updated_at": now})
+        if not self.fresh:
+            present = {
+                i.hex
+                for i in self.connection.scalars(
+                    select(ContactPoint.id).where(
+                        ContactPoint.tenant_id == self.tenant_id,
+                        ContactPoint.id.in_([uuid.UUID(h) for h in wanted]),
+                    )
+                )
+            }
+            for key in present:
+                del wanted[key]
+        self._contacts_written.update(wanted)
+        bulk_insert(self.connection, ContactPoint.__table__, CONTACT_INSERT_COLUMNS,  # type: ignore[arg-type]
+                    list(wanted.values()), {"tenant_id": self.tenant_id, "status": "valid", "created_at": now,
+                                            "updated_at": now}, converted=True)
 
 
 def import_file(
@@ -234,6 +225,7 @@ def import_file(
     progress: Progress | None = None,
     today: dt.date | None = None,
     batch_size: int = 5000,
+    workers: int | None = None,
 ) -> ImportSummary:
     """Imports ``path`` into the session's transaction. Raises ``NotAPortfolio`` before writing
     anything when the file as a whole is unusable; the caller commits."""
@@ -247,36 +239,33 @@ def import_file(
         cmap = resolve_columns(source.header, mapping)
         summary.ignored_columns = cmap.ignored
         summary.source_kind, summary.encoding = source.kind, source.encoding
-        writer = _BatchWriter(session, tenant_id, actor, job_id, summary, default_creditor.id)
+        writer = _BatchWriter(session, tenant_id, actor, job_id, summary)
+        preparer = {
+            "tenant_id": tenant_id, "dialect_name": session.get_bind().dialect.name,
+            "creditors": {cnpj: cid.hex for cnpj, cid in summary.creditors.items()},
+            "default_creditor": default_creditor.id.hex, "keep_python": not writer.fresh,
+        }
         seen: dict[int, int] = {}
-        parser = RowParser(cmap, today=today)
-        batch: list[ParsedRow] = []
-        next_progress = 0
         with ErrorReport(report_path_for(path)) as report:
-            for number, cells in source.rows:
-                if not any(cell.strip() for cell in cells):
-                    summary.blank += 1
-                    continue
-                summary.read += 1
-                parsed = parser.parse(cells, number)
-                if isinstance(parsed, list):
-                    summary.rejected += 1
-                    report.add(parsed)
-                    continue
-                problem = _cross_row_problem(parsed, seen, summary, cmap)
-                if problem is not None:
-                    summary.rejected += 1
-                    report.add([problem])
-                    continue
-                batch.append(parsed)
-                if len(batch) >= batch_size:
-                    writer.write(batch)
-                    batch = []
-                if progress is not None and summary.read >= next_progress:
+            chunks = parsed_chunks(source, cmap, today=today, preparer=preparer, workers=workers, chunk_rows=batch_size)
+            for chunk in chunks:
+                summary.read += chunk.read
+                summary.blank += chunk.blank
+                summary.rejected += len(chunk.errors)
+                rejected_rows = [(errs[0].row, errs) for errs in chunk.errors]
+                accepted = []
+                for row in chunk.rows:
+                    problem = _cross_row_problem(row, seen, summary, cmap)
+                    if problem is None:
+                        accepted.append(row)
+                    else:
+                        summary.rejected += 1
+                        rejected_rows.append((problem.row, [problem]))
+                for _, errs in sorted(rejected_rows, key=lambda item: item[0]):
+                    report.add(errs)
+                writer.write(accepted)
+                if progress is not None:
                     progress(source.position(), source.total)
-                    next_progress = summary.read + 2000
-            if batch:
-                writer.write(batch)
             summary.error_report = report.publish()
         if progress is not None:
             progress(source.total, source.total)
@@ -291,17 +280,17 @@ def import_file(
 
 
 def _cross_row_problem(
-    row: ParsedRow, seen: dict[int, int], summary: ImportSummary, cmap: ColumnMap
+    prepared: tuple[Any, ...], seen: dict[int, int], summary: ImportSummary, cmap: ColumnMap
 ) -> RowError | None:
     """Checks that need other rows or the tenant's registry: duplicate ids, unknown creditors."""
-    key = _key64(row.debt.external_id)
-    first = seen.get(key)
+    row = PreparedRow._make(prepared)
+    first = seen.get(row.key64)
     if first is not None:
         column = cmap.header_of("external_id" if "external_id" in cmap.fields else "contract")
-        return RowError(row.row, column, row.debt.external_id,
+        return RowError(row.row, column, row.external_id,
                         f"identificador do título repetido no arquivo (primeira ocorrência na linha {first})")
-    seen[key] = row.row
-    cnpj = row.debt.creditor_cnpj
+    seen[row.key64] = row.row
+    cnpj = row.creditor_cnpj
     if cnpj is not None and cnpj not in summary.creditors:
         return RowError(row.row, cmap.header_of("creditor_cnpj"), cnpj, "credor não cadastrado neste tenant")
     return None

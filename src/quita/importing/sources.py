@@ -33,6 +33,7 @@ class RowSource:
     total: int
     position: Any
     close: Any
+    text: io.TextIOBase | None = None  # CSV only: the decoded stream after the header line
 
 
 def _detect_encoding(path: Path) -> str:
@@ -115,7 +116,7 @@ def open_csv(path: Path) -> RowSource:
             number += 1
             yield number, cells
 
-    return RowSource("csv", encoding, delimiter, header, rows(), size, lambda: counter.count, text.close)
+    return RowSource("csv", encoding, delimiter, header, rows(), size, lambda: counter.count, text.close, text)
 
 
 def _cell_text(value: Any) -> str:

@@ -4,19 +4,61 @@ SQLAlchemy's executemany spends more time per row than the database does; a port
 million rows cannot afford that. This writes through the DB-API connection of the current
 transaction instead: ``COPY … FROM STDIN`` on PostgreSQL, ``executemany`` on SQLite. Values still
 pass through each column type's bind processor, so ``Money``, ``UTCDateTime`` and friends keep
-their guarantees; values shared by every row (tenant, timestamps) are processed once.
+their guarantees. ``RowConverter`` does that conversion ahead of time, even in another process, so
+the process holding the transaction only ships ready rows.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+import datetime as dt
+import uuid
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from decimal import Decimal
+from functools import cache
 from typing import Any
 
 import sqlalchemy as sa
 
+_TEXT_FOR_COPY = (Decimal, dt.date, uuid.UUID)  # datetime is a date
+
+
+@cache
+def dialect_named(name: str) -> sa.Dialect:
+    if name == "postgresql":
+        from sqlalchemy.dialects.postgresql.psycopg import PGDialect_psycopg
+
+        return PGDialect_psycopg()
+    from sqlalchemy.dialects.sqlite.pysqlite import SQLiteDialect_pysqlite
+
+    return SQLiteDialect_pysqlite()
+
 
 def _processor(dialect: sa.Dialect, table: sa.Table, name: str) -> Callable[[Any], Any] | None:
     return table.c[name].type._cached_bind_processor(dialect)
+
+
+class RowConverter:
+    """Turns a tuple of Python values (in ``columns`` order) into the form the driver takes.
+
+    For PostgreSQL the result is plain text per value (what ``COPY`` reads), which also pickles
+    cheaply between processes. Columns in ``raw`` already hold the database form.
+    """
+
+    def __init__(self, dialect_name: str, table: sa.Table, columns: Sequence[str], raw: Collection[str] = ()) -> None:
+        dialect = dialect_named(dialect_name)
+        self.steps = [
+            (i, p) for i, name in enumerate(columns) if name not in raw and (p := _processor(dialect, table, name))
+        ]
+        self.copy_text = dialect_name == "postgresql"
+
+    def __call__(self, row: Sequence[Any]) -> tuple[Any, ...]:
+        items = list(row)
+        for index, proc in self.steps:
+            if items[index] is not None:
+                items[index] = proc(items[index])
+        if self.copy_text:
+            return tuple(str(v) if isinstance(v, _TEXT_FOR_COPY) else v for v in items)
+        return tuple(items)
 
 
 def bulk_insert(
@@ -25,39 +67,31 @@ def bulk_insert(
     columns: Sequence[str],
     rows: Iterable[Sequence[Any]],
     constants: Mapping[str, Any] | None = None,
+    *,
+    raw: Collection[str] = (),
+    converted: bool = False,
 ) -> int:
     """Inserts tuples (in ``columns`` order) plus ``constants`` into ``table``, in the connection's
-    transaction. Returns the number of rows written."""
-    dialect = connection.dialect
-    converters = [(i, p) for i, name in enumerate(columns) if (p := _processor(dialect, table, name)) is not None]
+    transaction. ``converted`` rows come from a ``RowConverter`` of this dialect; otherwise they are
+    converted here (except the ``raw`` columns). Returns the number of rows written."""
+    dialect_name = connection.dialect.name
+    convert = None if converted else RowConverter(dialect_name, table, columns, raw)
     constant_names = list(constants or {})
-    constant_values = tuple(
-        (proc(value) if (proc := _processor(dialect, table, name)) is not None and value is not None else value)
-        for name, value in (constants or {}).items()
-    )
-    values: list[tuple[Any, ...]] = []
-    for row in rows:
-        if converters:
-            items = list(row)
-            for index, proc in converters:
-                if items[index] is not None:
-                    items[index] = proc(items[index])
-            values.append((*items, *constant_values))
-        else:
-            values.append((*row, *constant_values))
+    constant_values = RowConverter(dialect_name, table, constant_names)(tuple((constants or {}).values()))
+    values = [(*(convert(row) if convert else row), *constant_values) for row in rows]
     if not values:
         return 0
     names = [*columns, *constant_names]
     column_list = ", ".join(f'"{name}"' for name in names)
-    raw: Any = connection.connection.dbapi_connection
-    assert raw is not None
-    if dialect.name == "postgresql":
-        with raw.cursor() as cursor, cursor.copy(f'COPY "{table.name}" ({column_list}) FROM STDIN') as copy:
+    dbapi: Any = connection.connection.dbapi_connection
+    assert dbapi is not None
+    if dialect_name == "postgresql":
+        with dbapi.cursor() as cursor, cursor.copy(f'COPY "{table.name}" ({column_list}) FROM STDIN') as copy:
             for value in values:
                 copy.write_row(value)
     else:
         placeholders = ", ".join("?" for _ in names)
-        cursor = raw.cursor()
+        cursor = dbapi.cursor()
         try:
             cursor.executemany(f'INSERT INTO "{table.name}" ({column_list}) VALUES ({placeholders})', values)
         finally:

@@ -1,0 +1,140 @@
+"""Turns a row source into batches of prepared rows and row errors, in file order.
+
+Validation is CPU-bound pure Python, so a large CSV is parsed by worker processes (one per spare
+core) while this process writes to the database: the text is cut into chunks of whole records (a
+quoted field may span lines, so a cut is made only where the count of quote characters is even),
+each worker runs the csv module and the row parser on its chunk, and results come back in order.
+Small files and XLSX are parsed in-process by the same code.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import multiprocessing as mp
+import os
+from collections import deque
+from collections.abc import Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+from quita.importing.domain.columns import ColumnMap
+from quita.importing.domain.rows import RowError, RowParser
+from quita.importing.prepared import Preparer
+from quita.importing.sources import RowSource
+
+PARALLEL_MIN_BYTES = 8 << 20  # below this, starting worker processes costs more than it saves
+
+
+@dataclass
+class Chunk:
+    rows: list[tuple[Any, ...]] = field(default_factory=list)  # prepared rows (see prepared.PreparedRow)
+    errors: list[list[RowError]] = field(default_factory=list)  # one list per rejected row
+    read: int = 0
+    blank: int = 0
+
+
+def default_workers() -> int:
+    """One parsing process per core beyond the one that writes (at most three)."""
+    return max(0, min(4, os.cpu_count() or 1) - 1)
+
+
+class _ChunkParser:
+    def __init__(self, cmap: ColumnMap, today: dt.date, preparer: dict[str, Any]) -> None:
+        self.parser = RowParser(cmap, today=today)
+        self.prepare = Preparer(**preparer)
+
+    def feed(self, chunk: Chunk, number: int, cells: list[str]) -> None:
+        if not any(cell.strip() for cell in cells):
+            chunk.blank += 1
+            return
+        chunk.read += 1
+        parsed = self.parser.parse(cells, number)
+        if isinstance(parsed, list):
+            chunk.errors.append(parsed)
+        else:
+            chunk.rows.append(self.prepare(parsed))
+
+
+def _sequential(source: RowSource, parser: _ChunkParser, chunk_rows: int) -> Iterator[Chunk]:
+    chunk = Chunk()
+    for number, cells in source.rows:
+        parser.feed(chunk, number, cells)
+        if chunk.read + chunk.blank >= chunk_rows:
+            yield chunk
+            chunk = Chunk()
+    if chunk.read or chunk.blank:
+        yield chunk
+
+
+# --- worker side -------------------------------------------------------------------------------------------
+_worker: tuple[_ChunkParser, str] | None = None
+
+
+def _init_worker(cmap: ColumnMap, today: dt.date, preparer: dict[str, Any], delimiter: str) -> None:
+    global _worker
+    _worker = (_ChunkParser(cmap, today, preparer), delimiter)
+
+
+def _parse_text(text: str) -> tuple[Chunk, int]:
+    """Parses one chunk of whole records; row numbers are local (1-based) and fixed up by the caller."""
+    assert _worker is not None
+    parser, delimiter = _worker
+    chunk = Chunk()
+    records = 0
+    for records, cells in enumerate(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter), start=1):
+        parser.feed(chunk, records, cells)
+    return chunk, records
+
+
+def _renumber(chunk: Chunk, offset: int) -> Chunk:
+    chunk.rows = [(row[0] + offset, *row[1:]) for row in chunk.rows]
+    chunk.errors = [[RowError(e.row + offset, e.column, e.value, e.reason) for e in errs] for errs in chunk.errors]
+    return chunk
+
+
+def _text_chunks(text: io.TextIOBase, chunk_rows: int) -> Iterator[str]:
+    lines: list[str] = []
+    inside_quotes = False
+    for line in text:
+        lines.append(line)
+        if line.count('"') % 2:
+            inside_quotes = not inside_quotes
+        if len(lines) >= chunk_rows and not inside_quotes:
+            yield "".join(lines)
+            lines = []
+    if lines:
+        yield "".join(lines)
+
+
+def _parallel(source: RowSource, cmap: ColumnMap, today: dt.date, preparer: dict[str, Any], workers: int,
+              chunk_rows: int) -> Iterator[Chunk]:
+    assert source.text is not None and source.delimiter is not None
+    context = mp.get_context("spawn")  # never fork a process that may hold database connections and threads
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_init_worker,
+                             initargs=(cmap, today, preparer, source.delimiter)) as pool:
+        pending: deque[Future[tuple[Chunk, int]]] = deque()
+        offset = 1  # the header is row 1
+        for text in _text_chunks(source.text, chunk_rows):
+            pending.append(pool.submit(_parse_text, text))
+            if len(pending) > workers * 2:
+                chunk, records = pending.popleft().result()
+                yield _renumber(chunk, offset)
+                offset += records
+        while pending:
+            chunk, records = pending.popleft().result()
+            yield _renumber(chunk, offset)
+            offset += records
+
+
+def parsed_chunks(source: RowSource, cmap: ColumnMap, *, today: dt.date, preparer: dict[str, Any],
+                  workers: int | None = None, chunk_rows: int = 5000) -> Iterator[Chunk]:
+    """Yields the file's rows, validated and prepared, in file order, ``chunk_rows`` records at a time.
+    ``preparer`` holds the keyword arguments of ``prepared.Preparer``."""
+    workers = default_workers() if workers is None else workers
+    if workers > 0 and source.kind == "csv" and source.total >= PARALLEL_MIN_BYTES:
+        yield from _parallel(source, cmap, today, preparer, workers, chunk_rows)
+    else:
+        yield from _sequential(source, _ChunkParser(cmap, today, preparer), chunk_rows)
