@@ -7,8 +7,6 @@ from pathlib import Path
 
 import typer
 
-from quita.kit.cli import console
-
 
 def sample_portfolio(
     rows: int = typer.Option(1000, "--rows", min=1),
@@ -22,7 +20,7 @@ def sample_portfolio(
 
     reference = dt.date.fromisoformat(today) if today else None
     summary = write_sample_portfolio(out, rows=rows, seed=seed, bad_rows=bad_rows, today=reference)
-    console.print(
+    typer.echo(
         f"{out}: {summary.rows} linhas, {summary.debtors} devedores, "
         f"{len(summary.injected_errors)} linhas com defeito proposital"
     )
