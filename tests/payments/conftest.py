@@ -28,3 +28,11 @@ def load_conformance() -> Callable[[str], Any]:
         return json.loads(path.read_text(encoding="utf-8"))
 
     return load
+
+
+@pytest.fixture(autouse=True)
+def secret_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Secrets of payment accounts are encrypted; tests use a throwaway key, never a file in the cwd."""
+    from cryptography.fernet import Fernet
+
+    monkeypatch.setenv("QUITA_SECRET_KEY", Fernet.generate_key().decode())

@@ -362,3 +362,304 @@ def payments_amount(
     except AmountError as exc:
         fail(str(exc))
     emit(result)
+
+
+# --- charges and reconciliation (database) -----------------------------------------------------------
+
+account_app = typer.Typer(no_args_is_help=True, help="Conta de recebimento: banco do boleto, chave Pix, PSP.")
+app.add_typer(account_app, name="account")
+
+
+def _tenant_id(session: Any, tenant: str | None) -> Any:
+    """The tenant named, or the only one when the database has just one."""
+    import sqlalchemy as sa
+
+    from quita.tenant import service as tenants
+    from quita.tenant.models import Tenant
+
+    if tenant:
+        return tenants.get_tenant(session, tenant).id
+    ids = session.scalars(sa.select(Tenant.id).limit(2)).all()
+    if len(ids) != 1:
+        fail("informe --tenant (há mais de um tenant, ou nenhum)")
+    return ids[0]
+
+
+def _charge_json(charge: Any) -> dict[str, Any]:
+    from quita.kit.jsonable import jsonable
+
+    data: dict[str, Any] = jsonable(
+        {
+            "id": charge.id,
+            "kind": charge.kind,
+            "status": charge.status,
+            "amount": charge.amount,
+            "itemisation": charge.itemisation,
+            "due_date": charge.due_date,
+            "bank": charge.bank,
+            "nosso_numero": charge.nosso_numero,
+            "linha_digitavel": charge.linha_digitavel,
+            "barcode": charge.barcode,
+            "txid": charge.txid,
+            "brcode": charge.brcode,
+            "pdf_path": charge.pdf_path,
+        }
+    )
+    return data
+
+
+@app.command("charge")
+def payments_charge(
+    tenant: str = typer.Option(..., "--tenant"),
+    debt: str = typer.Option(..., "--debt", help="id externo do título (external_id)"),
+    kind: str = typer.Option("boleto", "--kind", help="boleto | pix"),
+    due: str = typer.Option(None, "--due", help="vencimento AAAA-MM-DD (padrão: daqui a 3 dias)"),
+) -> None:
+    """Emite um boleto ou uma cobrança Pix pelo valor atualizado do título (JSON na saída)."""
+    from quita.kit.cli import cli_actor, open_database
+    from quita.kit.errors import QuitaError
+    from quita.payments import service
+    from quita.payments.models import ChargeKind
+
+    try:
+        charge_kind = ChargeKind(kind)
+    except ValueError:
+        fail(f"--kind deve ser boleto ou pix, não {kind!r}")
+    due_date = parse_day(due, "vencimento") if due else None
+    database = open_database()
+    try:
+        with database.transaction() as session:
+            tenant_id = _tenant_id(session, tenant)
+            found = service.find_debt(session, tenant_id, debt)
+            charge = service.issue_charge(
+                session, tenant_id, found.id, kind=charge_kind, due_date=due_date, actor=cli_actor()
+            )
+            data = _charge_json(charge)
+    except QuitaError as exc:
+        fail(exc.message)
+    finally:
+        database.dispose()
+    emit(data)
+
+
+def _print_import(result: Any) -> None:
+    from rich.table import Table
+
+    from quita.kit.cli import console
+    from quita.payments.models import PaymentOutcome
+
+    table = Table(title=f"Retorno {result.filename}", show_header=False)
+    table.add_row("layout / banco", f"CNAB {result.layout} · {result.bank} {result.bank_name}")
+    if result.already_imported:
+        table.add_row("situação", "[yellow]arquivo já importado: nada foi creditado de novo[/]")
+    table.add_row("títulos no arquivo", str(result.titles))
+    table.add_row("liquidações", str(result.settlements))
+    table.add_row("outras ocorrências (ignoradas)", str(result.ignored))
+    for outcome, label in (
+        (PaymentOutcome.SETTLED, "quitados"),
+        (PaymentOutcome.PARTIAL, "pagamentos parciais"),
+        (PaymentOutcome.OVERPAID, "pagos a maior"),
+        (PaymentOutcome.DUPLICATE, "pagamentos em duplicidade"),
+        (PaymentOutcome.UNMATCHED, "sem cobrança correspondente"),
+    ):
+        table.add_row(label, str(result.count(outcome)))
+    table.add_row("títulos marcados como pagos", str(result.debts_paid))
+    table.add_row("valor creditado", f"R$ {result.credited}")
+    console.print(table)
+    reviews = [a for a in result.applied if a.review is not None]
+    if reviews:
+        listing = Table(title="Para revisão")
+        for column in ("referência", "tipo", "valor", "mensagem"):
+            listing.add_column(column)
+        for item in reviews:
+            listing.add_row(item.reference or "-", item.review.value, f"R$ {item.amount}", item.message)
+        console.print(listing)
+    for warning in result.warnings:
+        console.print(f"[yellow]aviso:[/] {warning}")
+
+
+def import_result_json(result: Any) -> dict[str, Any]:
+    from quita.kit.jsonable import jsonable
+
+    data: dict[str, Any] = jsonable(
+        {
+            "filename": result.filename,
+            "sha256": result.content_hash,
+            "layout": result.layout,
+            "bank": result.bank,
+            "already_imported": result.already_imported,
+            "titles": result.titles,
+            "settlements": result.settlements,
+            "ignored": result.ignored,
+            "credited": result.credited,
+            "debts_paid": result.debts_paid,
+            "warnings": list(result.warnings),
+            "payments": [
+                {
+                    "reference": a.reference,
+                    "outcome": a.outcome,
+                    "amount": a.amount,
+                    "credited": a.credited,
+                    "debt_id": a.debt_id,
+                    "debt_paid": a.debt_paid,
+                    "review": a.review,
+                    "message": a.message,
+                }
+                for a in result.applied
+            ],
+        }
+    )
+    return data
+
+
+@app.command("import")
+def payments_import(
+    path: Path = typer.Argument(..., help="arquivo de retorno CNAB 240 ou 400"),
+    tenant: str = typer.Option(None, "--tenant", help="obrigatório se houver mais de um tenant"),
+    as_json: bool = typer.Option(False, "--json", help="resumo em JSON"),
+) -> None:
+    """Aplica um retorno CNAB: tudo ou nada, idempotente; liquidações quitam títulos, o resto vai para revisão."""
+    from quita.kit.cli import cli_actor, open_database
+    from quita.kit.errors import QuitaError
+    from quita.payments.reconciliation import import_return
+
+    try:
+        content = path.read_bytes()
+    except OSError as exc:
+        fail(f"não foi possível ler {path}: {exc.strerror}")
+    database = open_database()
+    try:
+        with database.transaction() as session:
+            tenant_id = _tenant_id(session, tenant)
+            result = import_return(session, tenant_id, content, filename=path.name, actor=cli_actor())
+    except CnabError as exc:
+        fail(f"{path.name}: {exc}. Nada foi aplicado.")
+    except QuitaError as exc:
+        fail(exc.message)
+    finally:
+        database.dispose()
+    if as_json:
+        typer.echo(json.dumps(import_result_json(result), ensure_ascii=False))
+    else:
+        _print_import(result)
+
+
+@app.command("reviews")
+def payments_reviews(
+    tenant: str = typer.Option(None, "--tenant"),
+    resolve: str = typer.Option(None, "--resolve", help="id do item a resolver"),
+    note: str = typer.Option(None, "--note", help="resolução (com --resolve)"),
+) -> None:
+    """Lista pagamentos em revisão (não identificados, a maior, em duplicidade, parciais) ou resolve um."""
+    import uuid
+
+    from quita.kit.cli import cli_actor, open_database
+    from quita.kit.errors import QuitaError
+    from quita.kit.jsonable import jsonable
+    from quita.payments import service
+
+    database = open_database()
+    try:
+        with database.transaction() as session:
+            tenant_id = _tenant_id(session, tenant)
+            if resolve:
+                try:
+                    review_id = uuid.UUID(resolve)
+                except ValueError:
+                    fail(f"id inválido: {resolve!r}")
+                item = service.resolve_review(
+                    session, tenant_id, review_id, resolution=note or "", actor=cli_actor()
+                )
+                data: Any = {"id": str(item.id), "status": item.status.value}
+            else:
+                data = [
+                    jsonable(
+                        {
+                            "id": r.id,
+                            "kind": r.kind,
+                            "expected": r.expected,
+                            "received": r.received,
+                            "message": r.message,
+                            "created_at": r.created_at,
+                        }
+                    )
+                    for r in service.list_reviews(session, tenant_id)
+                ]
+    except QuitaError as exc:
+        fail(exc.message)
+    finally:
+        database.dispose()
+    emit(data)
+
+
+@account_app.command("set")
+def account_set(
+    tenant: str = typer.Option(..., "--tenant"),
+    creditor: str = typer.Option(None, "--creditor", help="CNPJ do credor (padrão: conta do tenant)"),
+    bank: str = typer.Option(None, "--bank", help="banco do boleto: 001, 033, 104, 237, 341, 748, 756"),
+    boleto: str = typer.Option(
+        None, "--boleto", help='JSON com os campos do convênio: {"agencia": ..., "conta": ...}'
+    ),
+    pix_key: str = typer.Option(None, "--pix-key"),
+    merchant_name: str = typer.Option(None, "--merchant-name", help="nome no BR Code (até 25)"),
+    merchant_city: str = typer.Option(None, "--merchant-city", help="cidade no BR Code (até 15)"),
+    psp_url: str = typer.Option(None, "--psp-url", help="URL base da API Pix do PSP (sem /v2)"),
+    psp_token_url: str = typer.Option(None, "--psp-token-url"),
+    psp_client_id: str = typer.Option(None, "--psp-client-id"),
+    psp_client_secret: str = typer.Option(None, "--psp-client-secret", envvar="QUITA_PSP_CLIENT_SECRET"),
+    psp_cert: str = typer.Option(None, "--psp-cert", help="certificado do cliente (PEM) para mTLS"),
+    psp_key: str = typer.Option(None, "--psp-key", help="chave privada (PEM) para mTLS"),
+    psp_ca: str = typer.Option(None, "--psp-ca", help="CAs do PSP (PEM)"),
+    webhook_secret: str = typer.Option(None, "--webhook-secret", envvar="QUITA_PIX_WEBHOOK_SECRET"),
+) -> None:
+    """Configura onde o tenant recebe. Segredos são guardados cifrados."""
+    from quita.kit.cli import cli_actor, open_database
+    from quita.kit.errors import QuitaError
+    from quita.payments import service
+    from quita.tenant import service as tenants
+
+    changes: dict[str, Any] = {
+        "bank": bank,
+        "pix_key": pix_key,
+        "merchant_name": merchant_name,
+        "merchant_city": merchant_city,
+        "psp_base_url": psp_url,
+        "psp_token_url": psp_token_url,
+        "psp_client_id": psp_client_id,
+        "psp_client_secret": psp_client_secret,
+        "psp_cert_path": psp_cert,
+        "psp_key_path": psp_key,
+        "psp_ca_path": psp_ca,
+        "webhook_secret": webhook_secret,
+    }
+    if boleto is not None:
+        try:
+            fields = json.loads(boleto)
+        except json.JSONDecodeError as exc:
+            fail(f"--boleto: JSON inválido: {exc.msg}")
+        if not isinstance(fields, dict):
+            fail("--boleto: informe um objeto JSON")
+        changes["boleto_fields"] = {str(k): str(v) for k, v in fields.items()}
+    changes = {k: v for k, v in changes.items() if v is not None}
+    database = open_database()
+    try:
+        with database.transaction() as session:
+            tenant_id = _tenant_id(session, tenant)
+            creditor_id = tenants.find_creditor(session, tenant_id, creditor).id if creditor else None
+            account = service.configure_account(
+                session, tenant_id, creditor_id=creditor_id, changes=changes, actor=cli_actor()
+            )
+            data = {
+                "id": str(account.id),
+                "bank": account.bank,
+                "boleto_fields": account.boleto_fields,
+                "pix_key": account.pix_key,
+                "psp_base_url": account.psp_base_url,
+                "psp_client_secret": "***" if account.psp_client_secret else None,
+                "webhook_secret": "***" if account.webhook_secret else None,
+            }
+    except QuitaError as exc:
+        fail(exc.message)
+    finally:
+        database.dispose()
+    emit(data)

@@ -15,6 +15,8 @@ from quita.importing import jobs as importing_jobs
 from quita.kit.api import install_error_handlers
 from quita.kit.db import Database
 from quita.kit.jobs import InProcessRunner
+from quita.payments import api as payments_api
+from quita.payments import webhooks as payments_webhooks
 from quita.portfolio import api as portfolio_api
 from quita.whatsapp import api as whatsapp_api
 from quita.whatsapp import jobs as whatsapp_jobs
@@ -60,4 +62,6 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.include_router(importing_api.router)
     app.include_router(whatsapp_api.router)
     app.include_router(whatsapp_webhooks.router)
+    app.include_router(payments_api.router)
+    app.include_router(payments_webhooks.router)
     return app

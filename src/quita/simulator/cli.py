@@ -67,6 +67,11 @@ def register(app: typer.Typer) -> None:
             None, "--templates", exists=True, help="JSON/YAML list of message_templates bodies."
         ),
         log_level: str = typer.Option("warning", help="uvicorn log level."),
+        pix_webhook_url: str | None = typer.Option(None, help="PSP: Quita's Pix webhook URL (/pix is appended)."),
+        pix_webhook_secret: str | None = typer.Option(None, help="PSP: sent as X-Webhook-Secret."),
+        psp_client_id: str = typer.Option("sim-client", help="PSP: OAuth client id."),
+        psp_client_secret: str = typer.Option("sim-secret", help="PSP: OAuth client secret."),
+        cnab_dir: Path = typer.Option(Path("psp-retornos"), help="PSP: where CNAB returns of paid boletos go."),
     ) -> None:
         """Runs the local WhatsApp Cloud API simulator (with the debtor phone page at /_sim/phone)."""
         import uvicorn
@@ -92,4 +97,10 @@ def register(app: typer.Typer) -> None:
             ]
         config = build_config(config_file, templates_file, overrides)
         typer.echo(f"Simulador WhatsApp em http://{host}:{port}  (celular: http://{host}:{port}/_sim/phone)")
-        uvicorn.run(create_app(config), host=host, port=port, log_level=log_level, access_log=False)
+        from quita.simulator.psp.schemas import PspConfig
+
+        psp = PspConfig(
+            client_id=psp_client_id, client_secret=psp_client_secret, pix_webhook_url=pix_webhook_url,
+            pix_webhook_secret=pix_webhook_secret, cnab_dir=str(cnab_dir), public_base_url=f"http://{host}:{port}/psp",
+        )
+        uvicorn.run(create_app(config, psp), host=host, port=port, log_level=log_level, access_log=False)
