@@ -278,8 +278,8 @@ def _inbound(session: Session, delivery: WebhookDelivery, channel: WhatsAppChann
         "wamid": event.wamid[:128] if event.wamid else None, "kind": event.type[:30], "body": content,
         "actor": "debtor", "status": "received", "status_at": occurred, "occurred_at": occurred,
     }
-    result: Any = session.execute(service._insert_ignore(session, Message, values, ("wamid",)))
-    if result.rowcount == 0:
+    statement = service._insert_ignore(session, Message, values, ("wamid",)).returning(Message.id)
+    if session.execute(statement).first() is None:
         return  # the same inbound message delivered again
     service.append_entry(
         session, conversation, direction="inbound", actor="debtor", kind=event.type[:30], content=content,

@@ -288,7 +288,9 @@ def append_entry(
 
 
 def _insert_ignore(session: Session, model: Any, values: Mapping[str, Any], keys: Sequence[str]) -> Any:
-    """INSERT … ON CONFLICT DO NOTHING: duplicates are recognised by the database, atomically."""
+    """INSERT … ON CONFLICT DO NOTHING: duplicates are recognised by the database, atomically.
+
+    Add ``.returning(...)`` to learn whether the row went in (psycopg reports no rowcount here)."""
     table = model.__table__
     if session.get_bind().dialect.name == "postgresql":
         from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -402,8 +404,8 @@ def store_status(
         "recipient_id": recipient_id[:64] if recipient_id else None, "occurred_at": occurred_at,
         "error_codes": codes or None, "errors": errors or None, "pricing": pricing, "conversation": conversation,
     }
-    result: Any = session.execute(_insert_ignore(session, StatusEvent, values, ("wamid", "status")))
-    if result.rowcount == 0:
+    statement = _insert_ignore(session, StatusEvent, values, ("wamid", "status")).returning(StatusEvent.id)
+    if session.execute(statement).first() is None:
         return None
     event = session.get_one(StatusEvent, event_id)
     message = _message_for_status(session, tenant_id, wamid, callback_data)

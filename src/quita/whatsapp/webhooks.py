@@ -194,9 +194,8 @@ class DeliveryWriter:
                 "processed_at": now if p.state != "received" else None,
             })
         with self.database.transaction() as session:
-            statement = _insert_ignore(session, WebhookDelivery, {}, ("dedupe_key",))
-            result: Any = session.execute(statement, list(rows.values()))
-            inserted: int = result.rowcount if result.rowcount is not None and result.rowcount >= 0 else len(rows)
+            statement = _insert_ignore(session, WebhookDelivery, {}, ("dedupe_key",)).returning(WebhookDelivery.id)
+            inserted = len(session.execute(statement, list(rows.values())).all())
         return inserted
 
 
