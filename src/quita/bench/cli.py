@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import typer
+from rich.console import Console
 from rich.table import Table
-
-from quita.kit.cli import console
 
 app = typer.Typer(no_args_is_help=True, help="Benchmarks: cada um imprime uma tabela com a linha de base medida junto.")
 
 IMPORT_TARGETS = {"import: SQLite": 10_000, "import: PostgreSQL": 20_000}
 RSS_LIMIT_MB = 300
+# Benchmark tables are pasted into notes and logs: never wrap them to a narrow terminal.
+console = Console(width=160)
 
 
 @app.command("import")

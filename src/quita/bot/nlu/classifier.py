@@ -16,16 +16,14 @@ import pickle
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-
-import sklearn
-from sklearn.calibration import CalibratedClassifierCV
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.pipeline import FeatureUnion, Pipeline
-from sklearn.svm import LinearSVC
+from typing import TYPE_CHECKING
 
 from quita.bot.nlu.corpus import Example, fingerprint, load_split
 from quita.bot.nlu.intents import Intent
 from quita.bot.nlu.normalize import normalize
+
+if TYPE_CHECKING:  # scikit-learn costs seconds and ~100 MB to import: only when a model is needed
+    from sklearn.pipeline import Pipeline
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +39,11 @@ class Prediction:
 
 
 def build_pipeline() -> Pipeline:
+    from sklearn.calibration import CalibratedClassifierCV
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.pipeline import FeatureUnion, Pipeline
+    from sklearn.svm import LinearSVC
+
     features = FeatureUnion(
         [
             ("chars", TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True, min_df=1)),
@@ -108,6 +111,8 @@ def cache_key(data_root: Path | None = None) -> str:
     code = hashlib.sha256()
     for module in ("classifier.py", "normalize.py"):
         code.update((Path(__file__).parent / module).read_bytes())
+    import sklearn
+
     material = f"{fingerprint(data_root)}:{MODEL_VERSION}:{code.hexdigest()}:{sklearn.__version__}"
     return hashlib.sha256(material.encode()).hexdigest()[:24]
 
