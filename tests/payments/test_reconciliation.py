@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import uuid
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -80,7 +80,7 @@ def test_issued_boleto_carries_updated_amount_and_pix(database: Database, tmp_pa
     assert charge.barcode is not None and charge.barcode[9:19] == "0000103800"
     assert charge.nosso_numero == "12345670000000001" and charge.nn_key == "12345670000000001"
     assert charge.txid and charge.brcode and charge.brcode.startswith("000201")
-    assert charge.pdf_path and open(charge.pdf_path, "rb").read(5) == b"%PDF-"
+    assert charge.pdf_path and Path(charge.pdf_path).read_bytes()[:5] == b"%PDF-"
 
 
 def test_full_payment_settles_debt_audits_and_publishes(
@@ -273,4 +273,3 @@ def test_nosso_numero_sequence_is_per_account(database: Database, tmp_path: Any)
         for n in range(3)
     ]
     assert numbers == ["12345670000000001", "12345670000000002", "12345670000000003"]
-    assert dt.date  # keep import used
