@@ -24,7 +24,7 @@ from quita.kit.jsonable import jsonable
 from quita.portfolio.models import ContactKind, ContactPoint, ContactStatus
 from quita.whatsapp.client import WhatsAppClient
 from quita.whatsapp.domain.chain import GENESIS, content_hash, link_hash
-from quita.whatsapp.domain.status import next_status
+from quita.whatsapp.domain.status import RANK, next_status
 from quita.whatsapp.models import (
     DEFAULT_API_VERSION,
     DEFAULT_GRAPH_URL,
@@ -470,7 +470,7 @@ class ConversationItem:
 
 
 def debtor_conversation(session: Session, tenant_id: uuid.UUID, debtor_id: uuid.UUID) -> list[ConversationItem]:
-    """Every entry of every chain of this debtor, in time order, with each message's status history."""
+    """Every entry of every chain of this debtor, in recording order, with each message's status history."""
     conversation_ids = list(
         session.scalars(
             select(Conversation.id).where(Conversation.tenant_id == tenant_id, Conversation.debtor_id == debtor_id)
@@ -481,7 +481,7 @@ def debtor_conversation(session: Session, tenant_id: uuid.UUID, debtor_id: uuid.
     entries = session.scalars(
         select(ConversationEntry)
         .where(ConversationEntry.tenant_id == tenant_id, ConversationEntry.conversation_id.in_(conversation_ids))
-        .order_by(ConversationEntry.occurred_at, ConversationEntry.seq)
+        .order_by(ConversationEntry.created_at, ConversationEntry.seq)
     ).all()
     message_ids = [e.message_id for e in entries if e.message_id is not None]
     messages = {
@@ -497,6 +497,8 @@ def debtor_conversation(session: Session, tenant_id: uuid.UUID, debtor_id: uuid.
             .order_by(StatusEvent.occurred_at, StatusEvent.created_at)
         ):
             by_wamid.setdefault(event.wamid, []).append(event)
+    for events in by_wamid.values():  # same-second statuses: show them in ladder order
+        events.sort(key=lambda e: (e.occurred_at or e.created_at, RANK.get(e.status, 9)))
     items = []
     for entry in entries:
         message = messages.get(entry.message_id) if entry.message_id else None

@@ -1,0 +1,96 @@
+"""First contact: the neutral identity-check template, sent to a few debtors.
+
+A stand-in used by ``quita demo`` until the cadence engine and the dispatcher (outbox, rate limits,
+compliance gate) send messages; they replace :func:`send_identity_checks`, and use the same two
+calls in the same order: ``client_for(channel).send(...)`` then ``record_outbound(...)``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from quita.kit.db import Database
+from quita.portfolio.models import ContactKind, ContactPoint, ContactStatus, Debtor
+from quita.tenant.models import Creditor
+from quita.whatsapp import service
+from quita.whatsapp.domain.errors import WhatsAppError
+from quita.whatsapp.domain.messages import QuickReplyButtonParam, TemplateMessage, TextParam
+from quita.whatsapp.models import WhatsAppChannel
+
+IDENTITY_TEMPLATE = "quita_confirmacao_identidade"
+CONFIRM_PAYLOAD = "IDENTIDADE_CONFIRMADA"
+DENY_PAYLOAD = "IDENTIDADE_NEGADA"
+
+
+@dataclass(frozen=True, slots=True)
+class Sent:
+    debtor_id: uuid.UUID
+    debtor_name: str
+    number: str
+    message_id: uuid.UUID
+    wamid: str | None
+    error: str | None = None
+
+
+def identity_check(creditor_name: str, debtor_name: str) -> TemplateMessage:
+    first_name = debtor_name.split()[0].title() if debtor_name.split() else debtor_name
+    return TemplateMessage(
+        name=IDENTITY_TEMPLATE, language="pt_BR",
+        body=(TextParam(creditor_name), TextParam(first_name)),
+        buttons=(QuickReplyButtonParam(0, CONFIRM_PAYLOAD), QuickReplyButtonParam(1, DENY_PAYLOAD)),
+    )
+
+
+_Job = tuple[Debtor, ContactPoint, TemplateMessage]
+_Result = tuple[Debtor, ContactPoint, TemplateMessage, uuid.UUID, str | None, str | None, str | None]
+
+
+async def _send_all(channel: WhatsAppChannel, jobs: list[_Job]) -> list[_Result]:
+    results: list[_Result] = []
+    async with service.client_for(channel) as client:
+        for debtor, contact, message in jobs:
+            message_id = uuid.uuid4()
+            try:
+                sent = await client.send(contact.value.lstrip("+"), message, callback_data=str(message_id))
+            except WhatsAppError as exc:
+                results.append((debtor, contact, message, message_id, None, None, str(exc)))
+                continue
+            results.append((debtor, contact, message, message_id, sent.wamid, sent.wa_id, None))
+    return results
+
+
+def send_identity_checks(database: Database, tenant_id: uuid.UUID, *, limit: int = 3, actor: str = "bot") -> list[Sent]:
+    """Sends the identity check to the first ``limit`` debtors with a valid phone, and records each send."""
+    with database.transaction() as session:
+        channel = service.default_channel(session, tenant_id)
+        creditor = session.scalars(select(Creditor).where(Creditor.tenant_id == tenant_id)).first()
+        creditor_name = (creditor.trade_name or creditor.legal_name) if creditor else "seu credor"
+        rows = session.execute(
+            select(Debtor, ContactPoint)
+            .join(ContactPoint, ContactPoint.debtor_id == Debtor.id)
+            .where(Debtor.tenant_id == tenant_id, ContactPoint.tenant_id == tenant_id,
+                   ContactPoint.kind == ContactKind.PHONE, ContactPoint.status == ContactStatus.VALID,
+                   ContactPoint.value.startswith("+55"), ContactPoint.opted_out_at.is_(None),
+                   Debtor.is_deceased.is_(False))
+            .order_by(Debtor.name).limit(limit)
+        ).all()
+        jobs = [(debtor, contact, identity_check(creditor_name, debtor.name)) for debtor, contact in rows]
+    results = asyncio.run(_send_all(channel, jobs))
+    sent: list[Sent] = []
+    for debtor, contact, message, message_id, wamid, wa_id, error in results:
+        if error is None:
+            with database.transaction() as session:
+                service.record_outbound(
+                    session, tenant_id=tenant_id, channel_id=channel.id, contact_id=contact.id, debtor_id=debtor.id,
+                    message_id=message_id, wamid=wamid, kind="template",
+                    body={"to": contact.value.lstrip("+"), **message.to_json()}, actor=actor,
+                    template_name=message.name, template_params=[p.text for p in message.body
+                                                                 if isinstance(p, TextParam)],
+                    wa_id=wa_id,
+                )
+        sent.append(Sent(debtor.id, debtor.name, contact.value, message_id, wamid, error))
+    return sent
