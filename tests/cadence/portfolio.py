@@ -15,11 +15,11 @@ from tests.factories import make_tenant
 
 SECRET_KEY = Fernet.generate_key().decode()
 TEMPLATES = (
-    "quita_identidade_v1",
-    "quita_lembrete_vencimento_v1",
-    "quita_lembrete_desconto_v1",
-    "quita_vence_hoje_v1",
-    "quita_convite_negociar_v1",
+    "quita_confirmacao_identidade",
+    "quita_lembrete_vencimento",
+    "quita_lembrete_desconto",
+    "quita_vencimento_hoje",
+    "quita_em_atraso",
 )
 
 

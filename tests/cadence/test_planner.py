@@ -26,10 +26,10 @@ def test_unconfirmed_debtors_get_only_the_identity_check(database: Database) -> 
     stats = plan_tenant(database, tenant_id, TUESDAY_11H_SP)
     assert (stats.scanned, stats.allowed) == (3, 3)
     rows = _outbox(database)
-    assert {r.template_name for r in rows} == {"quita_identidade_v1"}
+    assert {r.template_name for r in rows} == {"quita_confirmacao_identidade"}
     assert {r.step_key for r in rows} == {"D-5/identity"}
     assert rows[0].kind == "identity_check" and rows[0].channel_id == channel_id
-    assert rows[0].template_params == ["Maria", "Credor acme S.A."]  # no amount, no due date
+    assert rows[0].template_params == ["Credor acme S.A.", "Maria 0 da Silva"]  # no amount, no due date
     assert rows[0].ruleset_version and rows[0].status == OutboxStatus.PENDING
 
 
@@ -42,8 +42,14 @@ def test_confirmed_debtors_get_the_step_and_replanning_is_idempotent(database: D
     assert first.allowed == 2 and again.allowed == 0 and again.skipped == 2
     rows = _outbox(database)
     assert len(rows) == 2 and {r.step_key for r in rows} == {"D0"}
-    assert rows[0].template_name == "quita_vence_hoje_v1"
-    assert rows[0].template_params[1] == "R$ 150,00" and rows[0].template_params[3] == "11.222.333/0001-81"
+    assert rows[0].template_name == "quita_vencimento_hoje"
+    assert rows[0].template_params == [
+        "Maria",
+        "março/2026",
+        "Credor acme S.A., Rua Um, 1, Centro, São Paulo/SP",
+        "11.222.333/0001-81",
+        "R$ 150,00",
+    ]
 
 
 def test_night_is_deferred_with_the_earliest_moment_and_recorded(database: Database) -> None:

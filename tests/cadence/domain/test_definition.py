@@ -20,7 +20,7 @@ def test_default_cadence_is_valid_and_ordered() -> None:
     cadence = default_cadence()
     assert [s.key for s in cadence.steps] == ["D-5", "D0", "D+3", "D+10", "D+30"]
     assert cadence.steps[0].kind == StepKind.REMINDER and cadence.steps[-1].kind == StepKind.COLLECTION
-    assert cadence.identity_check.message.template == "quita_identidade_v1"
+    assert cadence.identity_check.message.template == "quita_confirmacao_identidade"
     # The identity check never carries the debt.
     assert not any("titulo." in p for p in cadence.identity_check.message.params)
 
@@ -28,13 +28,12 @@ def test_default_cadence_is_valid_and_ordered() -> None:
 def test_discount_variant_only_when_policy_grants_it() -> None:
     data = default_mapping()
     step = parse_cadence(data).steps[0]
-    assert step.message_for(None).template == "quita_lembrete_vencimento_v1"
+    assert step.message_for(None).template == "quita_lembrete_vencimento"
     data["policy"] = {"early_payment_discount_pct": "5.00"}
     cadence = parse_cadence(data)
     assert cadence.early_payment_discount_pct == Decimal("5.00")
     assert (
-        cadence.steps[0].message_for(cadence.early_payment_discount_pct).template
-        == "quita_lembrete_desconto_v1"
+        cadence.steps[0].message_for(cadence.early_payment_discount_pct).template == "quita_lembrete_desconto"
     )
 
 

@@ -27,6 +27,7 @@ VOCABULARY: dict[str, str] = {
     "credor.endereco": "endereço do credor",
     "titulo.valor": "valor do título (R$)",
     "titulo.vencimento": "vencimento (dd/mm/aaaa)",
+    "titulo.mes_referencia": "mês/ano do vencimento (ex.: março/2026)",
     "titulo.contrato": "número do contrato",
     "titulo.parcela": "número da parcela",
     "titulo.dias_atraso": "dias em atraso",
@@ -35,6 +36,22 @@ VOCABULARY: dict[str, str] = {
 }
 DISCLOSING = frozenset(k for k in VOCABULARY if k.startswith(("titulo.", "desconto.")))
 CREDITOR_ID = frozenset({"credor.nome", "credor.cnpj", "credor.endereco"})
+
+
+MONTHS_PT = (
+    "janeiro",
+    "fevereiro",
+    "março",
+    "abril",
+    "maio",
+    "junho",
+    "julho",
+    "agosto",
+    "setembro",
+    "outubro",
+    "novembro",
+    "dezembro",
+)
 
 
 class PlaceholderError(ValueError):
@@ -93,6 +110,7 @@ def _values(ctx: ParamContext) -> Mapping[str, str]:
         "credor.endereco": ctx.creditor_address,
         "titulo.valor": format_brl(ctx.amount),
         "titulo.vencimento": ctx.due_date.strftime("%d/%m/%Y"),
+        "titulo.mes_referencia": f"{MONTHS_PT[ctx.due_date.month - 1]}/{ctx.due_date.year}",
         "titulo.contrato": ctx.contract or "-",
         "titulo.parcela": str(ctx.installment) if ctx.installment is not None else "-",
         "titulo.dias_atraso": str(max(0, (ctx.today - ctx.due_date).days)),

@@ -1,0 +1,331 @@
+"""The dispatcher: an asyncio loop that claims due outbox rows, paces them through the limiters, sends them
+over async HTTP and records what happened. The same class runs inside ``quita serve`` (SQLite, one
+process, :class:`~quita.dispatch.limits.MemoryLimiter`) and in any number of ``quita worker`` processes
+(PostgreSQL with ``SKIP LOCKED``, :class:`~quita.dispatch.limits.RedisLimiter`).
+
+Database calls are short and run on threads (``asyncio.to_thread``) so the event loop keeps hundreds of
+HTTP requests in flight; a 50 ms API latency therefore costs concurrency, not throughput. Results are
+written in batches every few tens of milliseconds; a worker killed in between leaves its rows ``sending``,
+which the reconciler settles from status webhooks — never by sending again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import logging
+import os
+import random
+import socket
+import uuid
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+from quita.dispatch import service
+from quita.dispatch.domain.policy import Action, RetryPolicy, plan_for
+from quita.dispatch.limits import Limiter, MemoryLimiter
+from quita.dispatch.service import ChannelInfo, Claimed, Outcome
+from quita.kit.db import Database, utcnow
+from quita.whatsapp.client import WhatsAppClient
+from quita.whatsapp.domain.messages import TemplateMessage, TextParam
+
+log = logging.getLogger("quita.dispatch")
+
+
+@dataclass(frozen=True, slots=True)
+class DispatchSettings:
+    batch: int = 500
+    concurrency: int = 256
+    pair_interval: float = 6.0
+    lease: float = 30.0
+    """A claim not turned into ``sending`` within this time is released (its worker died before HTTP)."""
+    doubt_after: float = 90.0
+    """A row ``sending`` for this long has lost its worker: look for a status webhook."""
+    give_up_after: float = 900.0
+    """…and with no webhook after this long it becomes ``unknown`` (+ alert). Never resent."""
+    http_timeout: float = 30.0
+    idle_sleep: float = 0.2
+    flush_every: float = 0.05
+    housekeeping_every: float = 5.0
+    record_conversation: bool = True
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+
+
+def worker_name() -> str:
+    return f"{socket.gethostname()[:30]}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        database: Database,
+        limiter: Limiter | None = None,
+        settings: DispatchSettings | None = None,
+        *,
+        name: str | None = None,
+    ) -> None:
+        self.database = database
+        self.limiter: Limiter = limiter or MemoryLimiter()
+        self.settings = settings or DispatchSettings()
+        self.name = name or worker_name()
+        self._cycle = 0
+        self._channels: dict[uuid.UUID, ChannelInfo] = {}
+        self._channels_at = 0.0
+        self._clients: dict[uuid.UUID, WhatsAppClient] = {}
+        self._results: list[Outcome] = []
+        self._inflight: set[asyncio.Task[None]] = set()
+        self._slots = asyncio.Semaphore(self.settings.concurrency)
+        self._rng = random.Random()
+        self.sent = 0
+
+    # ------------------------------------------------------------------ lifecycle
+
+    async def run(self, stop: asyncio.Event) -> None:
+        recorder = asyncio.create_task(self._recorder(stop))
+        housekeeping = asyncio.create_task(self._housekeeping(stop))
+        try:
+            while not stop.is_set():
+                try:
+                    handled = await self.cycle()
+                except Exception:
+                    log.exception("dispatch cycle failed; retrying")
+                    handled = 0
+                    await asyncio.sleep(1.0)
+                if not handled:
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(stop.wait(), self.settings.idle_sleep)
+        finally:
+            if self._inflight:
+                await asyncio.gather(*self._inflight, return_exceptions=True)
+            await recorder
+            housekeeping.cancel()
+            await self.aclose()
+
+    async def aclose(self) -> None:
+        for client in self._clients.values():
+            await client.aclose()
+        self._clients.clear()
+
+    # ------------------------------------------------------------------ one cycle
+
+    async def cycle(self) -> int:
+        await self._refresh_channels()
+        self._cycle += 1
+        token = f"{self.name}#{self._cycle}"[:64]
+        claimed = await asyncio.to_thread(self._claim, token)
+        if not claimed:
+            return 0
+        groups: dict[uuid.UUID | None, list[Claimed]] = defaultdict(list)
+        for row in claimed:
+            groups[row.channel_id].append(row)
+        await asyncio.gather(*(self._pace(channel_id, rows, token) for channel_id, rows in groups.items()))
+        return len(claimed)
+
+    def _claim(self, token: str) -> list[Claimed]:
+        now = utcnow()
+        paused = [c.id for c in self._channels.values() if c.paused]
+        with self.database.transaction() as session:
+            return service.claim(
+                session, worker_id=token, now=now, limit=self.settings.batch, paused=paused, admit=self._admit
+            )
+
+    def _admit(self, row: Claimed) -> float:
+        info = self._channels.get(row.channel_id) if row.channel_id else None
+        if info is None:
+            return 0.0  # failed later with a reason
+        wait = self.limiter.try_recipient(
+            f"{info.phone_number_id}:{row.recipient}", self.settings.pair_interval
+        )
+        if wait > 0:
+            return wait
+        return self.limiter.try_tier(info.waba_id, row.recipient, info.tier_limit)
+
+    async def _pace(self, channel_id: uuid.UUID | None, rows: list[Claimed], token: str) -> None:
+        info = self._channels.get(channel_id) if channel_id else None
+        if info is None:
+            await asyncio.to_thread(self._fail_all, rows, "canal WhatsApp inexistente para esta mensagem")
+            return
+        client = await self._client(info)
+        chunk = max(1, min(50, info.throughput_mps // 20))
+        for start in range(0, len(rows), chunk):
+            part = rows[start : start + chunk]
+            wait = self.limiter.reserve(info.phone_number_id, float(info.throughput_mps), len(part))
+            if wait > 0:
+                await asyncio.sleep(wait)
+            go = await asyncio.to_thread(self._mark_sending, [r.id for r in part], token)
+            for row in part:
+                if row.id not in go:
+                    continue
+                await self._slots.acquire()
+                task = asyncio.create_task(self._send(client, row))
+                self._inflight.add(task)
+                task.add_done_callback(self._inflight.discard)
+
+    def _mark_sending(self, ids: list[uuid.UUID], token: str) -> set[uuid.UUID]:
+        with self.database.transaction() as session:
+            return service.mark_sending(session, ids, utcnow(), token)
+
+    def _fail_all(self, rows: list[Claimed], reason: str) -> None:
+        with self.database.transaction() as session:
+            for row in rows:
+                service.fail(session, row, None, reason, utcnow())
+
+    async def _send(self, client: WhatsAppClient, row: Claimed) -> None:
+        try:
+            message = TemplateMessage(
+                name=row.template_name,
+                language=row.template_language,
+                body=tuple(TextParam(p) for p in row.template_params),
+            )
+            body = {"to": row.recipient, "template": message.to_json()}
+            try:
+                result = await client.send(row.recipient, message, callback_data=str(row.id))
+            except Exception as exc:  # classified below; anything unexpected counts as in doubt
+                plan = plan_for(exc, row.attempts + 1, self.settings.retry, self._rng)
+                status = {
+                    Action.RETRY: "retry",
+                    Action.FAIL: "failed",
+                    Action.STOP_CHANNEL: "stop",
+                    Action.IN_DOUBT: "in_doubt",
+                }[plan.action]
+                if plan.action == Action.IN_DOUBT:
+                    log.warning(
+                        "send of %s is in doubt (%s): waiting for a status webhook", row.id, plan.reason
+                    )
+                self._results.append(
+                    Outcome(
+                        row,
+                        status,
+                        delay=plan.delay,
+                        code=plan.code,
+                        reason=plan.reason,
+                        mark_no_whatsapp=plan.mark_no_whatsapp,
+                    )
+                )
+                return
+            self.sent += 1
+            self._results.append(Outcome(row, "sent", wamid=result.wamid, wa_id=result.wa_id, body=body))
+        finally:
+            self._slots.release()
+
+    # ------------------------------------------------------------------ recording
+
+    async def _recorder(self, stop: asyncio.Event) -> None:
+        while True:
+            stopping = stop.is_set() and not self._inflight
+            if self._results:
+                batch, self._results = self._results, []
+                try:
+                    await asyncio.to_thread(self._record, batch)
+                except Exception:
+                    log.exception("recording %d results failed; keeping them and retrying", len(batch))
+                    self._results = batch + self._results
+                    await asyncio.sleep(1.0)
+                    continue
+            elif stopping:
+                return
+            await asyncio.sleep(self.settings.flush_every)
+
+    def _record(self, batch: list[Outcome]) -> None:
+        with self.database.transaction() as session:
+            service.record(session, batch, utcnow(), conversation=self.settings.record_conversation)
+        for outcome in batch:
+            if outcome.status == "stop" and outcome.row.channel_id in self._channels:
+                self._channels_at = 0.0  # re-read: the number is paused now
+
+    async def flush(self) -> None:
+        """Waits for every send in flight and writes every result (tests, shutdown)."""
+        while self._inflight:
+            await asyncio.gather(*list(self._inflight), return_exceptions=True)
+        if self._results:
+            batch, self._results = self._results, []
+            await asyncio.to_thread(self._record, batch)
+
+    # ------------------------------------------------------------------ housekeeping
+
+    async def _housekeeping(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            try:
+                await asyncio.to_thread(self.housekeeping)
+            except Exception:
+                log.exception("dispatch housekeeping failed; retrying")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), self.settings.housekeeping_every)
+
+    def housekeeping(self, now: dt.datetime | None = None) -> tuple[int, int]:
+        now = now or utcnow()
+        s = self.settings
+        with self.database.transaction() as session:
+            service.release_lapsed_claims(session, now, dt.timedelta(seconds=s.lease))
+            service.expire_stale(session, now)
+        with self.database.transaction() as session:
+            return service.reconcile(
+                session,
+                now,
+                doubt_after=dt.timedelta(seconds=s.doubt_after),
+                give_up_after=dt.timedelta(seconds=s.give_up_after),
+                conversation=s.record_conversation,
+            )
+
+    # ------------------------------------------------------------------ channels
+
+    async def _refresh_channels(self) -> None:
+        loop = asyncio.get_running_loop()
+        if loop.time() - self._channels_at < 5.0 and self._channels:
+            return
+        self._channels = await asyncio.to_thread(self._load_channels)
+        self._channels_at = loop.time()
+
+    def _load_channels(self) -> dict[uuid.UUID, ChannelInfo]:
+        with self.database.transaction() as session:
+            return service.channels(session)
+
+    async def _client(self, info: ChannelInfo) -> WhatsAppClient:
+        client = self._clients.get(info.id)
+        if client is None:
+            client = await asyncio.to_thread(self._build_client, info.id)
+            self._clients[info.id] = client
+        return client
+
+    def _build_client(self, channel_id: uuid.UUID) -> WhatsAppClient:
+        from quita.whatsapp import service as wa
+        from quita.whatsapp.models import WhatsAppChannel
+
+        with self.database.transaction() as session:
+            channel = session.get_one(WhatsAppChannel, channel_id)
+            limits = httpx.Limits(
+                max_connections=self.settings.concurrency, max_keepalive_connections=self.settings.concurrency
+            )
+            timeout = httpx.Timeout(self.settings.http_timeout, connect=5.0)
+            return WhatsAppClient(
+                phone_number_id=channel.phone_number_id,
+                access_token=wa.access_token(channel),
+                graph_url=channel.graph_url,
+                api_version=channel.api_version,
+                timeout=timeout,
+                transport=httpx.AsyncHTTPTransport(limits=limits),
+            )
+
+
+def seed_tiers(database: Database, limiter: MemoryLimiter) -> None:
+    """Embedded start-up: refill the in-memory tier counters from the last 24 h of sends."""
+    now = utcnow()
+    with database.transaction() as session:
+        for info in service.channels(session).values():
+            limiter.seed_tier(info.waba_id, service.recent_recipients(session, info.id, now))
+
+
+def run_forever(
+    database: Database, limiter: Limiter, settings: DispatchSettings | None = None, stop: Any = None
+) -> None:
+    """Blocking entry point for a worker process (``quita worker``)."""
+
+    async def main() -> None:
+        event = stop or asyncio.Event()
+        await Dispatcher(database, limiter, settings).run(event)
+
+    asyncio.run(main())
