@@ -23,9 +23,9 @@ def test_downgrade_and_upgrade_round_trip(tmp_path: object) -> None:
 
     url = f"sqlite:///{tmp_path}/rt.db"
     config = alembic_config(url)
-    command.upgrade(config, "head")
+    command.upgrade(config, "heads")
     command.downgrade(config, "base")
-    command.upgrade(config, "head")
+    command.upgrade(config, "heads")
     engine = sa.create_engine(url)
     assert "debts" in sa.inspect(engine).get_table_names()
     engine.dispose()
