@@ -76,9 +76,13 @@ def send_identity_checks(database: Database, tenant_id: uuid.UUID, *, limit: int
                    ContactPoint.kind == ContactKind.PHONE, ContactPoint.status == ContactStatus.VALID,
                    ContactPoint.value.startswith("+55"), ContactPoint.opted_out_at.is_(None),
                    Debtor.is_deceased.is_(False))
-            .order_by(Debtor.name).limit(limit)
+            .order_by(Debtor.name, ContactPoint.value).limit(limit * 4)
         ).all()
-        jobs = [(debtor, contact, identity_check(creditor_name, debtor.name)) for debtor, contact in rows]
+        first_contact: dict[uuid.UUID, tuple[Debtor, ContactPoint]] = {}
+        for debtor, contact in rows:
+            first_contact.setdefault(debtor.id, (debtor, contact))
+        jobs = [(debtor, contact, identity_check(creditor_name, debtor.name))
+                for debtor, contact in list(first_contact.values())[:limit]]
     results = asyncio.run(_send_all(channel, jobs))
     sent: list[Sent] = []
     for debtor, contact, message, message_id, wamid, wa_id, error in results:
