@@ -29,13 +29,43 @@ def bench_import(
     results = run(rows, seed, databases, postgres_url, batch_size)
     baseline = results[0]
     table = Table(title=f"quita bench import — {rows:,} linhas".replace(",", "."))
-    for column in ("caso", "linhas", "segundos", "linhas/s", "÷ linha de base", "pico RSS (MB)", "meta", "ok?"):
-        table.add_column(column, justify="right" if column != "caso" else "left")
+    for column in ("caso", "linhas", "segundos", "linhas/s", "÷ linha de base", "pico RSS (MB)", "meta", "ok?",
+                   "detalhe"):
+        table.add_column(column, justify="left" if column in ("caso", "detalhe") else "right")
     for r in results:
         target = IMPORT_TARGETS.get(r.name)
         ok = "" if target is None else ("sim" if r.rate >= target and r.peak_rss_mb <= RSS_LIMIT_MB else "NÃO")
         table.add_row(
             r.name, f"{r.rows:,}", f"{r.seconds:.1f}", f"{r.rate:,.0f}", f"{r.rate / baseline.rate:.3f}",
-            f"{r.peak_rss_mb:.0f}", "" if target is None else f"≥ {target:,}/s, ≤ {RSS_LIMIT_MB} MB", ok,
+            f"{r.peak_rss_mb:.0f}", "" if target is None else f"≥ {target:,}/s, ≤ {RSS_LIMIT_MB} MB", ok, r.detail,
         )
+    console.print(table)
+
+
+@app.command("webhooks")
+def bench_webhooks(
+    db: str = typer.Option("both", "--db", help="sqlite, postgresql ou both"),
+    postgres_url: str = typer.Option("postgresql://postgres@127.0.0.1:5432/test", "--postgres-url"),
+    seconds: float = typer.Option(8.0, "--seconds", min=1.0),
+    connections: int = typer.Option(64, "--connections", min=1, max=1000),
+) -> None:
+    """Webhooks assinados aceitos por segundo (200 só após gravar), ao lado de um endpoint vazio no mesmo servidor."""
+    from quita.bench.webhooks_bench import run
+
+    results = run(["sqlite", "postgresql"] if db == "both" else [db], postgres_url, seconds, connections)
+    table = Table(title=f"quita bench webhooks — {connections} conexões, {seconds:.0f} s por caso")
+    for column in ("caso", "aceitos", "erros", "segundos", "por s", "÷ endpoint vazio", "gravados", "meta", "ok?"):
+        table.add_column(column, justify="left" if column == "caso" else "right")
+    bare_rate = 0.0
+    for r in results:
+        if r.stored is None:
+            bare_rate = r.rate
+            table.add_row(r.name, f"{r.requests:,}", str(r.errors), f"{r.seconds:.1f}", f"{r.rate:,.0f}", "1.000",
+                          "", "", "")
+            continue
+        ratio = r.rate / bare_rate if bare_rate else 0.0
+        target = 3000 if "PostgreSQL" in r.name else None
+        ok = ratio >= 0.5 and (target is None or r.rate >= target) and r.stored >= r.requests
+        table.add_row(r.name, f"{r.requests:,}", str(r.errors), f"{r.seconds:.1f}", f"{r.rate:,.0f}", f"{ratio:.3f}",
+                      f"{r.stored:,}", f"≥ {target:,}/s, ≥ 0,5×" if target else "≥ 0,5×", "sim" if ok else "NÃO")
     console.print(table)

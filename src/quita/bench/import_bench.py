@@ -64,7 +64,8 @@ def _import(name: str, url: str, path: str, batch_size: int, queue: Any) -> None
         summary = import_file(session, tenant_id=tenant_id, path=Path(path), actor="bench", batch_size=batch_size)
     seconds = time.perf_counter() - started
     database.dispose()
-    detail = f"novas {summary.imported}, rejeitadas {summary.rejected}"
+    workers_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    detail = f"novas {summary.imported}, rejeitadas {summary.rejected}, pico de um processo de validação {workers_mb:.0f} MB"
     queue.put(CaseResult(name, summary.read, seconds, _peak_rss_mb(), detail))
 
 

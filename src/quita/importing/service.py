@@ -80,8 +80,10 @@ class _BatchWriter:
         self.summary = summary
         self.connection = session.connection()
         self.fresh = session.scalar(select(Debtor.id).where(Debtor.tenant_id == tenant_id).limit(1)) is None
-        self._debtors_touched: set[str] = set()  # debtors inserted or updated by this import
-        self._contacts_written: set[str] = set()
+        # Debtors inserted or updated and contacts inserted by this import, as 64-bit keys (a million
+        # hex strings would cost three times the memory).
+        self._debtors_touched: set[int] = set()
+        self._contacts_written: set[int] = set()
 
     def write(self, rows: list[tuple[Any, ...]]) -> None:
         now = utcnow()
@@ -150,7 +152,7 @@ class _BatchWriter:
     def _write_debtors(self, rows: list[PreparedRow], now: dt.datetime) -> None:
         latest: dict[str, PreparedRow] = {}
         for row in rows:
-            if row.debtor_id not in self._debtors_touched:
+            if int(row.debtor_id[:16], 16) not in self._debtors_touched:
                 latest.setdefault(row.debtor_id, row)  # the first row of a debtor in the file wins
         if not latest:
             return
@@ -167,7 +169,7 @@ class _BatchWriter:
         inserts = []
         events = []
         for debtor_hex, row in latest.items():
-            self._debtors_touched.add(debtor_hex)
+            self._debtors_touched.add(int(debtor_hex[:16], 16))
             old = existing.get(debtor_hex)
             if old is None:
                 inserts.append(row.debtor_db)
@@ -191,7 +193,7 @@ class _BatchWriter:
         wanted: dict[str, tuple[Any, ...]] = {}
         for row in rows:
             for contact in row.contacts_db:
-                if contact[0] not in self._contacts_written:
+                if int(contact[0][:16], 16) not in self._contacts_written:
                     wanted[contact[0]] = contact
         if not wanted:
             return
@@ -207,7 +209,7 @@ class _BatchWriter:
             }
             for key in present:
                 del wanted[key]
-        self._contacts_written.update(wanted)
+        self._contacts_written.update(int(key[:16], 16) for key in wanted)
         bulk_insert(self.connection, ContactPoint.__table__, CONTACT_INSERT_COLUMNS,  # type: ignore[arg-type]
                     list(wanted.values()), {"tenant_id": self.tenant_id, "status": "valid", "created_at": now,
                                             "updated_at": now}, converted=True)
@@ -245,7 +247,7 @@ def import_file(
             "creditors": {cnpj: cid.hex for cnpj, cid in summary.creditors.items()},
             "default_creditor": default_creditor.id.hex, "keep_python": not writer.fresh,
         }
-        seen: dict[int, int] = {}
+        seen = _SeenIds()
         with ErrorReport(report_path_for(path)) as report:
             chunks = parsed_chunks(source, cmap, today=today, preparer=preparer, workers=workers, chunk_rows=batch_size)
             for chunk in chunks:
@@ -279,17 +281,40 @@ def import_file(
     return summary
 
 
+class _SeenIds:
+    """External ids already read, in bounded memory: every id as a 64-bit key, and the row number of
+    the most recent ones (duplicates are nearly always close to their first occurrence)."""
+
+    RECENT = 200_000
+
+    def __init__(self) -> None:
+        self._all: set[int] = set()
+        self._recent: dict[int, int] = {}
+
+    def first_row(self, key: int) -> int | None:
+        """The row where ``key`` was first seen, 0 when seen too long ago to remember, None if new."""
+        if key not in self._all:
+            return None
+        return self._recent.get(key, 0)
+
+    def add(self, key: int, row: int) -> None:
+        self._all.add(key)
+        self._recent[key] = row
+        if len(self._recent) > self.RECENT:
+            del self._recent[next(iter(self._recent))]
+
+
 def _cross_row_problem(
-    prepared: tuple[Any, ...], seen: dict[int, int], summary: ImportSummary, cmap: ColumnMap
+    prepared: tuple[Any, ...], seen: _SeenIds, summary: ImportSummary, cmap: ColumnMap
 ) -> RowError | None:
     """Checks that need other rows or the tenant's registry: duplicate ids, unknown creditors."""
     row = PreparedRow._make(prepared)
-    first = seen.get(row.key64)
+    first = seen.first_row(row.key64)
     if first is not None:
         column = cmap.header_of("external_id" if "external_id" in cmap.fields else "contract")
-        return RowError(row.row, column, row.external_id,
-                        f"identificador do título repetido no arquivo (primeira ocorrência na linha {first})")
-    seen[row.key64] = row.row
+        where = f" (primeira ocorrência na linha {first})" if first else ""
+        return RowError(row.row, column, row.external_id, f"identificador do título repetido no arquivo{where}")
+    seen.add(row.key64, row.row)
     cnpj = row.creditor_cnpj
     if cnpj is not None and cnpj not in summary.creditors:
         return RowError(row.row, cmap.header_of("creditor_cnpj"), cnpj, "credor não cadastrado neste tenant")
