@@ -149,12 +149,9 @@ def claim(
         else:
             taken.append(row)
     if later:
+        t = m.__table__
         session.execute(
-            update(m)
-            .where(m.id == _b("b_id"))
-            .values(not_before=_b("b_nb"), updated_at=now)
-            .execution_options(synchronize_session=False),
-            later,
+            update(t).where(t.c.id == _b("b_id")).values(not_before=_b("b_nb"), updated_at=now), later
         )
     for part in _parts([r.id for r in taken]):
         session.execute(
@@ -261,16 +258,18 @@ def record(
     m = OutboxMessage
     sent = [o for o in outcomes if o.status == "sent"]
     if sent:
-        result: Any = session.execute(
-            update(m)
-            .where(m.id == _b("b_id"), m.status.in_((OutboxStatus.SENDING, OutboxStatus.UNKNOWN)))
+        t = m.__table__
+        session.execute(
+            update(t)
+            .where(
+                t.c.id == _b("b_id"),
+                or_(t.c.status == OutboxStatus.SENDING, t.c.status == OutboxStatus.UNKNOWN),
+            )
             .values(
                 status=OutboxStatus.SENT, wamid=_b("b_wamid"), wa_id=_b("b_waid"), sent_at=now, updated_at=now
-            )
-            .execution_options(synchronize_session=False),
+            ),
             [{"b_id": o.row.id, "b_wamid": o.wamid, "b_waid": (o.wa_id or "")[:20] or None} for o in sent],
         )
-        del result
         if conversation:
             for o in sent:
                 _record_conversation(session, o.row, o.wamid, o.wa_id, o.body)
