@@ -149,7 +149,7 @@ def claim(
         else:
             taken.append(row)
     if later:
-        t = m.__table__
+        t: Any = m.__table__
         session.execute(
             update(t).where(t.c.id == _b("b_id")).values(not_before=_b("b_nb"), updated_at=now), later
         )
@@ -258,7 +258,7 @@ def record(
     m = OutboxMessage
     sent = [o for o in outcomes if o.status == "sent"]
     if sent:
-        t = m.__table__
+        t: Any = m.__table__
         session.execute(
             update(t)
             .where(
