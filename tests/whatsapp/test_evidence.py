@@ -76,8 +76,13 @@ def test_a_hand_edited_row_is_detected_and_named(database: Database, wa: Setup) 
     assert "edited" in report.broken.reason
 
     from quita.cli import app
+    from quita.config import get_settings
 
-    result = CliRunner().invoke(app, ["evidence", "verify"], env={"QUITA_DATABASE_URL": database.url})
+    get_settings.cache_clear()  # settings are read once per process; this run points at the test database
+    try:
+        result = CliRunner().invoke(app, ["evidence", "verify"], env={"QUITA_DATABASE_URL": database.url})
+    finally:
+        get_settings.cache_clear()
     assert result.exit_code == 1, result.output
     assert "elo 2" in result.output
 
