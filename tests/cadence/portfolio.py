@@ -52,6 +52,8 @@ def setup_tenant(
             throughput_mps=throughput,
             messaging_tier_limit=tier,
         )
+        channel.messaging_tier_limit = tier  # None (unlimited) must survive the column default
+        session.flush()
         for name in TEMPLATES:
             session.add(
                 WhatsAppTemplate(
