@@ -6,7 +6,9 @@ import typer
 
 from quita.bench.cli import app as bench_app
 from quita.bot.cli import app as bot_app
+from quita.cadence.cli import app as cadence_app
 from quita.compliance.cli import app as compliance_app
+from quita.dispatch.cli import register as register_dispatch
 from quita.importing.cli import register as register_import
 from quita.kit.cli import db_app
 from quita.payments.cli import app as payments_app
@@ -38,6 +40,8 @@ register_import(app)
 register_portfolio(app)
 register_server(app)
 register_simulator(app)
+register_dispatch(app)
+app.add_typer(cadence_app, name="cadence")
 
 
 def main() -> None:

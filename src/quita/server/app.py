@@ -9,7 +9,9 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 import quita
+from quita.cadence import api as cadence_api
 from quita.config import Settings, get_settings
+from quita.dispatch import tasks as dispatch_tasks
 from quita.importing import api as importing_api
 from quita.importing import jobs as importing_jobs
 from quita.kit.api import install_error_handlers
@@ -37,9 +39,12 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         for job_id in leftovers:
             runner.submit(importing_jobs.RUN_IMPORT, {"job_id": str(job_id)})
         whatsapp_jobs.resume(database)
+        embedded_dispatch = dispatch_tasks.start_embedded(database)
         try:
             yield
         finally:
+            if embedded_dispatch is not None:
+                embedded_dispatch.stop()
             whatsapp_webhooks.shutdown(app)
             runner.shutdown()
             database.job_sink = None
@@ -64,4 +69,5 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.include_router(whatsapp_webhooks.router)
     app.include_router(payments_api.router)
     app.include_router(payments_webhooks.router)
+    app.include_router(cadence_api.router)
     return app
