@@ -1,0 +1,1 @@
+"""The pure dialog core: a state machine per conversation, no I/O (see docs/bot.md)."""
