@@ -69,3 +69,27 @@ def bench_webhooks(
         table.add_row(r.name, f"{r.requests:,}", str(r.errors), f"{r.seconds:.1f}", f"{r.rate:,.0f}", f"{ratio:.3f}",
                       f"{r.stored:,}", f"≥ {target:,}/s, ≥ 0,5×" if target else "≥ 0,5×", "sim" if ok else "NÃO")
     console.print(table)
+
+
+@app.command("dispatch")
+def bench_dispatch(
+    messages: int = typer.Option(5000, "--messages", min=100, help="mensagens por número"),
+    db: str = typer.Option("sqlite", "--db", help="sqlite ou postgresql"),
+    postgres_url: str = typer.Option("postgresql://postgres@127.0.0.1:5432/test", "--postgres-url"),
+) -> None:
+    """Envio ponta a ponta (fila → HTTP → wamid gravado) contra o simulador, ao lado de um httpx puro."""
+    from quita.bench.dispatch_bench import print_table, run
+
+    print_table(run(messages, db, postgres_url))
+
+
+@app.command("plan")
+def bench_plan(
+    debts: int = typer.Option(1_000_000, "--debts", min=1000),
+    postgres_url: str = typer.Option("postgresql://postgres@127.0.0.1:5432/test", "--postgres-url"),
+    batch_size: int = typer.Option(5000, "--batch-size", min=100),
+) -> None:
+    """Planejamento de um dia da carteira no PostgreSQL (títulos/s), ao lado de uma varredura pura."""
+    from quita.bench.plan_bench import print_table, run
+
+    print_table(run(debts, postgres_url, batch_size=batch_size))

@@ -1,0 +1,402 @@
+"""``quita bench dispatch``: sustained end-to-end sends (claim → HTTP → wamid stored) against the simulator,
+next to a raw concurrent httpx client sending the same requests to the same simulator with no database.
+
+The simulator runs in its own process (uvicorn) at 1,000 msg/s per number with 20–50 ms latency; both the
+raw client and the dispatcher pace themselves to the number's throughput with the same GCRA limiter, so
+the comparison is between "HTTP only" and "the whole outbox path".
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+NUMBERS = ("100000000000001", "100000000000002")
+WABA = "200000000000001"
+TOKEN = "bench-token"
+
+
+@dataclass
+class DispatchBenchResult:
+    name: str
+    messages: int
+    seconds: float
+    accepted: int
+
+    @property
+    def rate(self) -> float:
+        return self.accepted / self.seconds if self.seconds else 0.0
+
+
+def _table(model: Any) -> Any:
+    return model.__table__
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+class Simulator:
+    def __init__(self, tmp: Path, numbers: int) -> None:
+        from quita.whatsapp.templates import starter_definitions
+
+        self.port = _free_port()
+        config = {
+            "token": TOKEN,
+            "waba_id": WABA,
+            "throughput_mps": 1000,
+            "status_webhooks": "off",
+            "latency_ms": 20,
+            "latency_jitter_ms": 30,
+            "pair_interval_s": 0.001,
+            "pair_burst": 100,
+            "phone_numbers": [
+                {"phone_number_id": n, "display_phone_number": f"551199999000{i}"}
+                for i, n in enumerate(NUMBERS[:numbers])
+            ],
+            "templates": starter_definitions(),
+            "max_messages": 200_000,
+        }
+        path = tmp / "sim.json"
+        path.write_text(json.dumps(config), encoding="utf-8")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "quita", "simulator", "--port", str(self.port), "--config", str(path)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        self.url = f"http://127.0.0.1:{self.port}"
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                httpx.get(f"{self.url}/_sim/stats", timeout=1).raise_for_status()
+                return
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        raise RuntimeError("simulator did not start")
+
+    def reset(self) -> None:
+        httpx.post(f"{self.url}/_sim/reset", timeout=10).raise_for_status()
+
+    def accepted(self) -> int:
+        return int(httpx.get(f"{self.url}/_sim/stats", timeout=10).json()["accepted"])
+
+    def close(self) -> None:
+        self.process.terminate()
+        self.process.wait(10)
+
+
+def _payloads(count: int, number_index: int) -> list[tuple[str, dict[str, Any]]]:
+    from quita.whatsapp.domain.messages import TemplateMessage, TextParam, build_message_payload
+
+    out = []
+    for n in range(count):
+        to = f"+55119{number_index}{n:07d}"
+        message = TemplateMessage(
+            name="quita_vencimento_hoje",
+            body=tuple(
+                TextParam(p)
+                for p in (
+                    "Maria",
+                    "março/2026",
+                    "Credor S.A., Rua Um, 1, São Paulo/SP",
+                    "11.222.333/0001-81",
+                    "R$ 150,00",
+                )
+            ),
+        )
+        out.append((to, build_message_payload(to, message, biz_opaque_callback_data=str(uuid.uuid4()))))
+    return out
+
+
+async def _raw(sim: Simulator, count: int, numbers: int, concurrency: int) -> DispatchBenchResult:
+    from quita.dispatch.limits import MemoryLimiter
+
+    limiter = MemoryLimiter()
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    accepted = 0
+    slots = asyncio.Semaphore(concurrency)
+
+    async def one(client: httpx.AsyncClient, number: str, body: dict[str, Any]) -> None:
+        nonlocal accepted
+        try:
+            response = await client.post(f"/v25.0/{number}/messages", json=body)
+            if response.status_code == 200 and "messages" in response.json():
+                accepted += 1
+        finally:
+            slots.release()
+
+    async def lane(client: httpx.AsyncClient, number: str, index: int) -> None:
+        tasks = []
+        payloads = _payloads(count, index)
+        for start in range(0, count, 50):
+            part = payloads[start : start + 50]
+            wait = limiter.reserve(number, 1000.0, len(part))
+            if wait > 0:
+                await asyncio.sleep(wait)
+            for _, body in part:
+                await slots.acquire()
+                tasks.append(asyncio.create_task(one(client, number, body)))
+        await asyncio.gather(*tasks)
+
+    async with httpx.AsyncClient(
+        base_url=sim.url, headers={"Authorization": f"Bearer {TOKEN}"}, limits=limits, timeout=30
+    ) as client:
+        started = time.perf_counter()
+        await asyncio.gather(*(lane(client, NUMBERS[i], i) for i in range(numbers)))
+        seconds = time.perf_counter() - started
+    return DispatchBenchResult(
+        f"linha de base: httpx puro, {numbers} número(s)", count * numbers, seconds, accepted
+    )
+
+
+def _prepare(url: str, sim: Simulator, count: int, numbers: int) -> None:
+    from quita.dispatch.models import OutboxMessage, OutboxStatus
+    from quita.kit.db import Database
+    from quita.kit.db.bulk import bulk_insert
+    from quita.portfolio.models import ContactKind, ContactPoint, Debtor, DocumentKind, Provenance
+    from quita.tenant import service as tenants
+    from quita.tenant.models import TenantKind
+    from quita.whatsapp import service as wa
+
+    database = Database(url)
+    now = dt.datetime.now(dt.UTC)
+    with database.transaction() as session:
+        tenant = tenants.create_tenant(
+            session, slug=f"b{uuid.uuid4().hex[:6]}", name="Bench", kind=TenantKind.CREDITOR, actor="bench"
+        )
+        tenant_id = tenant.id
+        channel_ids = [
+            wa.create_channel(
+                session,
+                tenant_id=tenant_id,
+                phone_number_id=n,
+                waba_id=WABA,
+                access_token=TOKEN,
+                app_secret="s",
+                verify_token="v",
+                actor="bench",
+                graph_url=sim.url,
+                throughput_mps=1000,
+                messaging_tier_limit=None,
+            ).id
+            for n in NUMBERS[:numbers]
+        ]
+        for channel_id in channel_ids:  # None must survive the column default
+            session.get_one(wa.WhatsAppChannel, channel_id).messaging_tier_limit = None
+        debtor = Debtor(
+            tenant_id=tenant_id, name="Maria", document_kind=DocumentKind.CPF, document="00000000191"
+        )
+        session.add(debtor)
+        session.flush()
+        contact = ContactPoint(
+            tenant_id=tenant_id,
+            debtor_id=debtor.id,
+            kind=ContactKind.PHONE,
+            value="+5511900000000",
+            provenance=Provenance.CONTRACT,
+        )
+        session.add(contact)
+        session.flush()
+        debtor_id, contact_id = debtor.id, contact.id
+    rows = []
+    for index, channel_id in enumerate(channel_ids):
+        for n, (to, _) in enumerate(_payloads(count, index)):
+            rows.append(
+                (
+                    uuid.uuid4(),
+                    debtor_id,
+                    contact_id,
+                    channel_id,
+                    to,
+                    f"B{index}-{n}",
+                    now.date(),
+                    "reminder",
+                    "quita_vencimento_hoje",
+                    "pt_BR",
+                    [
+                        "Maria",
+                        "março/2026",
+                        "Credor S.A., Rua Um, 1, São Paulo/SP",
+                        "11.222.333/0001-81",
+                        "R$ 150,00",
+                    ],
+                    OutboxStatus.PENDING,
+                    now - dt.timedelta(seconds=1),
+                    0,
+                )
+            )
+    with database.engine.begin() as conn:
+        bulk_insert(
+            conn,
+            _table(OutboxMessage),
+            [
+                "id",
+                "debtor_id",
+                "contact_id",
+                "channel_id",
+                "recipient",
+                "step_key",
+                "local_day",
+                "kind",
+                "template_name",
+                "template_language",
+                "template_params",
+                "status",
+                "not_before",
+                "attempts",
+            ],
+            rows,
+            {"tenant_id": tenant_id, "created_at": now, "updated_at": now},
+        )
+    database.dispose()
+
+
+async def _dispatch(
+    url: str, count: int, numbers: int, conversation: bool, label: str
+) -> DispatchBenchResult:
+    from sqlalchemy import func, select
+
+    from quita.dispatch.models import OutboxMessage, OutboxStatus
+    from quita.dispatch.worker import Dispatcher, DispatchSettings
+    from quita.kit.db import Database
+
+    database = Database(url)
+    total = count * numbers
+    dispatcher = Dispatcher(
+        database,
+        settings=DispatchSettings(
+            batch=1000,
+            concurrency=256,
+            pair_interval=0.001,
+            record_conversation=conversation,
+            housekeeping_every=3600,
+        ),
+    )
+    stop = asyncio.Event()
+
+    def sent() -> int:
+        with database.transaction() as session:
+            return int(
+                session.scalar(
+                    select(func.count())
+                    .select_from(OutboxMessage)
+                    .where(OutboxMessage.status == OutboxStatus.SENT)
+                )
+                or 0
+            )
+
+    async def watch() -> None:
+        while await asyncio.to_thread(sent) < total:
+            await asyncio.sleep(0.1)
+        stop.set()
+
+    started = time.perf_counter()
+    watcher = asyncio.create_task(watch())
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(dispatcher.run(stop), timeout=max(120, total / 20))
+    seconds = time.perf_counter() - started
+    watcher.cancel()
+    done = await asyncio.to_thread(sent)
+    database.dispose()
+    return DispatchBenchResult(label, total, seconds, done)
+
+
+def _fresh_db(kind: str, tmp: Path, postgres_url: str) -> tuple[str, Any]:
+    from quita.kit.db.migrate import upgrade
+
+    if kind == "sqlite":
+        url = f"sqlite:///{tmp}/dispatch-{uuid.uuid4().hex[:6]}.db"
+        upgrade(url)
+        return url, lambda: None
+    from quita.bench.import_bench import fresh_postgres_schema
+
+    return fresh_postgres_schema(postgres_url)
+
+
+def run(
+    messages: int, db: str, postgres_url: str, concurrency: int = 256, with_conversation: bool = True
+) -> list[DispatchBenchResult]:
+    os.environ.setdefault("QUITA_SECRET_KEY", "bench-only-key-0000000000000000000000000000=")
+    from cryptography.fernet import Fernet
+
+    if os.environ["QUITA_SECRET_KEY"].startswith("bench-only"):
+        os.environ["QUITA_SECRET_KEY"] = Fernet.generate_key().decode()
+    results: list[DispatchBenchResult] = []
+    with tempfile.TemporaryDirectory(prefix="quita-bench-") as name:
+        tmp = Path(name)
+        sim = Simulator(tmp, 2)
+        try:
+            for numbers in (1, 2):
+                sim.reset()
+                results.append(asyncio.run(_raw(sim, messages, numbers, concurrency)))
+                variants = [(True, "registro de conversa")] if with_conversation else []
+                variants.append((False, "só a fila"))
+                for conversation, what in variants:
+                    sim.reset()
+                    url, drop = _fresh_db(db, tmp, postgres_url)
+                    try:
+                        _prepare(url, sim, messages, numbers)
+                        label = f"dispatch ({db}, {what}), {numbers} número(s)"
+                        results.append(asyncio.run(_dispatch(url, messages, numbers, conversation, label)))
+                    finally:
+                        drop()
+        finally:
+            sim.close()
+    return results
+
+
+def print_table(results: list[DispatchBenchResult]) -> None:
+    from rich.table import Table
+
+    from quita.kit.cli import console
+
+    table = Table(title="quita bench dispatch — simulador a 1.000 msg/s por número, latência 20–50 ms")
+    for column in ("caso", "mensagens", "aceitas", "segundos", "msg/s", "÷ httpx puro", "meta", "ok?"):
+        table.add_column(column, justify="left" if column == "caso" else "right")
+    baseline = 0.0
+    for r in results:
+        if r.name.startswith("linha de base"):
+            baseline = r.rate
+            table.add_row(
+                r.name,
+                f"{r.messages:,}",
+                f"{r.accepted:,}",
+                f"{r.seconds:.1f}",
+                f"{r.rate:,.0f}",
+                "1.000",
+                "",
+                "",
+            )
+            continue
+        ratio = r.rate / baseline if baseline else 0.0
+        one_number = "1 número" in r.name
+        target = "≥ 900/s e ≥ 0,8×" if one_number else "≥ 0,8×"
+        ok = ratio >= 0.8 and (r.rate >= 900 or not one_number) and r.accepted == r.messages
+        table.add_row(
+            r.name,
+            f"{r.messages:,}",
+            f"{r.accepted:,}",
+            f"{r.seconds:.1f}",
+            f"{r.rate:,.0f}",
+            f"{ratio:.3f}",
+            target,
+            "sim" if ok else "NÃO",
+        )
+    console.print(table)
