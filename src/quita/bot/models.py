@@ -107,3 +107,17 @@ class ReceiptReview(TenantScoped, Base):
     media_id: Mapped[str | None] = mapped_column(String(200))
     status: Mapped[str] = mapped_column(String(20), nullable=False, default="open")  # open|confirmed|rejected
     paused_until: Mapped[dt.date | None] = mapped_column(Date)
+
+
+class NegotiationPolicyRow(TenantScoped, Base):
+    """A creditor's negotiation policy (``bot.dialog.policy.NegotiationPolicy`` as JSON) and identity method."""
+
+    __tablename__ = "bot_policies"
+    __table_args__ = (UniqueConstraint("tenant_id", "creditor_id"),)
+
+    creditor_id: Mapped[uuid.UUID] = mapped_column(Uuid, nullable=False)
+    policy: Mapped[dict[str, Any]] = mapped_column(JSON, nullable=False)
+    identity_method: Mapped[str] = mapped_column(String(12), nullable=False, default="cpf3")
+    updated_at: Mapped[dt.datetime] = mapped_column(
+        UTCDateTime, default=utcnow, onupdate=utcnow, nullable=False
+    )

@@ -288,9 +288,9 @@ def test_already_paid_asks_for_the_receipt_and_opens_a_review(chat: Chat) -> Non
 def test_boleto_and_pix_requests_issue_a_charge(chat: Chat) -> None:
     chat.verified()
     out = chat.say("me manda o pix")
-    assert out.commands == (cmd.IssueCharge("pix", "1039.50"),)  # 10% off after 90 days
+    assert out.commands == (cmd.IssueCharge("pix", "1155.00"),)
     out = chat.tap("menu:boleto")
-    assert out.commands == (cmd.IssueCharge("boleto", "1039.50"),)
+    assert out.commands == (cmd.IssueCharge("boleto", "1155.00"),)
 
 
 def test_misunderstandings_never_loop(chat: Chat) -> None:

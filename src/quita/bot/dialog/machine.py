@@ -395,9 +395,9 @@ def _already_paid(state: ConversationState) -> Outcome:
 def _charge(state: ConversationState, kind: str, facts: DebtFacts) -> Outcome:
     if state.step is Step.IN_AGREEMENT:
         return Outcome(state, (_text(texts.charge_coming(facts, kind, None)),), (cmd.IssueCharge(kind, ""),))
-    plan = pol.full_payment_plan(facts.policy, facts.total, facts.days_overdue)
-    reply = _text(texts.charge_coming(facts, kind, plan.total))
-    return Outcome(_understood(state, Step.MENU), (reply,), (cmd.IssueCharge(kind, str(plan.total)),))
+    # A second copy is the updated amount as it stands; the discount belongs to an accepted full-payment offer.
+    reply = _text(texts.charge_coming(facts, kind, facts.total))
+    return Outcome(_understood(state, Step.MENU), (reply,), (cmd.IssueCharge(kind, str(facts.total)),))
 
 
 def _misunderstood(state: ConversationState, facts: DebtFacts) -> Outcome:

@@ -1,0 +1,29 @@
+"""Subscription to inbound WhatsApp messages: the bot answers in its own job, after the webhook commits.
+
+Kept free of heavy imports because importing ``quita.bot`` (e.g. for the NLU) registers it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from quita.kit import events
+from quita.kit.jobs import enqueue_after_commit
+
+#: Published by ``whatsapp.jobs`` for every new (deduplicated) inbound message.
+INBOUND_MESSAGE = "whatsapp.inbound_message"
+REPLY_JOB = "bot.reply"
+
+
+def on_inbound(session: Session, payload: dict[str, Any]) -> None:
+    import quita.bot.jobs  # noqa: F401  (registers the job handler before the runner looks it up)
+
+    if payload.get("debtor_id") is None:
+        return  # unknown sender: nothing to say, the receiver already logged it
+    enqueue_after_commit(session, REPLY_JOB, {k: None if v is None else str(v) for k, v in payload.items()})
+
+
+def register() -> None:
+    events.subscribe(INBOUND_MESSAGE, on_inbound)

@@ -1,0 +1,532 @@
+"""Runs the dialog for one inbound message: load state, decide, apply commands, reply, save.
+
+Exactly-once per inbound wamid (``bot_inbound`` has a unique wamid, inserted in the same transaction as
+the new state), serialised per conversation (the state row carries a version; a concurrent writer loses
+and retries from the fresh state), resumable (the state lives in the database, never in memory).
+Replies go out after the decision commits; each sent message is then recorded in the hash-chained
+conversation (actor ``bot``) and the wamids of offers are bound in the state for later taps.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+import uuid
+from dataclasses import dataclass, replace
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from quita.bot.dialog import commands as cmd
+from quita.bot.dialog.facts import ChoiceIn, DebtFacts, Event, MediaIn, TextIn
+from quita.bot.dialog.machine import Reply, decide
+from quita.bot.dialog.policy import NegotiationPolicy, schedule
+from quita.bot.dialog.state import ConversationState, Step
+from quita.bot.models import (
+    Agreement,
+    AgreementInstallment,
+    BotConversation,
+    BotInbound,
+    HandoffItem,
+    NegotiationPolicyRow,
+    PaymentPromise,
+    ReceiptReview,
+)
+from quita.br.documents import format_cnpj
+from quita.kit import events
+from quita.kit.db import Database, utcnow
+from quita.kit.errors import Conflict, NotFound
+from quita.payments import service as payments
+from quita.portfolio import service as portfolio
+from quita.portfolio.models import ContactPoint, ContactStatus, Debt, Debtor, DebtStatus
+from quita.tenant.models import Creditor
+from quita.whatsapp import service as whatsapp
+from quita.whatsapp.domain.errors import WhatsAppError
+from quita.whatsapp.domain.messages import TextMessage
+
+log = logging.getLogger("quita.bot")
+ACTOR = "bot"
+MAX_RETRIES = 5
+_OPEN = (
+    DebtStatus.OPEN,
+    DebtStatus.IN_AGREEMENT,
+    DebtStatus.DISPUTED,
+)  # a paused debt still hears an opt-out
+
+
+@dataclass(frozen=True, slots=True)
+class Inbound:
+    tenant_id: uuid.UUID
+    channel_id: uuid.UUID
+    conversation_id: uuid.UUID
+    debtor_id: uuid.UUID
+    contact_id: uuid.UUID | None
+    wamid: str
+    wa_id: str | None
+    text: str | None
+    reply_id: str | None
+    reply_title: str | None
+    context_wamid: str | None
+    media_id: str | None
+
+    @classmethod
+    def from_payload(cls, p: dict[str, Any]) -> Inbound:
+        def uid(key: str) -> uuid.UUID | None:
+            return uuid.UUID(p[key]) if p.get(key) else None
+
+        tenant, channel, conversation, debtor = (
+            uid(k) for k in ("tenant_id", "channel_id", "conversation_id", "debtor_id")
+        )
+        if tenant is None or channel is None or conversation is None or debtor is None or not p.get("wamid"):
+            raise ValueError("inbound payload without tenant, channel, conversation, debtor or wamid")
+        return cls(
+            tenant, channel, conversation, debtor, uid("contact_id"), str(p["wamid"]), p.get("wa_id"),
+            p.get("text"), p.get("reply_id"), p.get("reply_title"), p.get("context_wamid"), p.get("media_id"),
+        )  # fmt: skip
+
+
+def today_local() -> dt.date:
+    return payments.today_in_brazil()
+
+
+# --------------------------------------------------------------------------- facts
+
+
+def policy_for(
+    session: Session, tenant_id: uuid.UUID, creditor_id: uuid.UUID
+) -> tuple[NegotiationPolicy, str]:
+    row = session.scalar(
+        select(NegotiationPolicyRow).where(
+            NegotiationPolicyRow.tenant_id == tenant_id, NegotiationPolicyRow.creditor_id == creditor_id
+        )
+    )
+    if row is None:
+        return NegotiationPolicy(), "cpf3"
+    return NegotiationPolicy.from_json(row.policy), row.identity_method
+
+
+def set_policy(
+    session: Session,
+    tenant_id: uuid.UUID,
+    creditor_id: uuid.UUID,
+    policy: NegotiationPolicy,
+    identity_method: str,
+) -> None:
+    if identity_method not in ("cpf3", "birth_date"):
+        raise ValueError("identity_method: use cpf3 ou birth_date")
+    row = session.scalar(
+        select(NegotiationPolicyRow).where(
+            NegotiationPolicyRow.tenant_id == tenant_id, NegotiationPolicyRow.creditor_id == creditor_id
+        )
+    )
+    if row is None:
+        row = NegotiationPolicyRow(
+            tenant_id=tenant_id, creditor_id=creditor_id, policy={}, identity_method="cpf3"
+        )
+        session.add(row)
+    row.policy, row.identity_method = policy.to_json(), identity_method
+    session.flush()
+
+
+def debt_in_focus(session: Session, tenant_id: uuid.UUID, debtor_id: uuid.UUID) -> Debt | None:
+    """The debt the conversation is about: the oldest open one (or the one in agreement)."""
+    return session.scalar(
+        select(Debt)
+        .where(Debt.tenant_id == tenant_id, Debt.debtor_id == debtor_id, Debt.status.in_(_OPEN))
+        .order_by(Debt.due_date, Debt.id)
+        .limit(1)
+    )
+
+
+def facts_for(
+    session: Session, tenant_id: uuid.UUID, debtor: Debtor, debt: Debt, today: dt.date
+) -> DebtFacts:
+    creditor = session.get(Creditor, debt.creditor_id)
+    if creditor is None or creditor.tenant_id != tenant_id:
+        raise NotFound("credor não encontrado", code="creditor_not_found")
+    policy, method = policy_for(session, tenant_id, creditor.id)
+    if method == "birth_date" and debtor.birth_date is None:
+        method = "cpf3"
+    breakdown = payments.debt_breakdown(debt, today)
+    paid = payments.credited_so_far(session, tenant_id, debt.id)
+    secret = (
+        debtor.birth_date.isoformat() if method == "birth_date" and debtor.birth_date else debtor.document[:3]
+    )
+    address = f"{creditor.address}, {creditor.city}/{creditor.uf}"
+    return DebtFacts(
+        agency_name=creditor.trade_name or creditor.legal_name,
+        creditor_name=creditor.legal_name,
+        creditor_cnpj=format_cnpj(creditor.cnpj),
+        creditor_address=address,
+        due_date=debt.due_date,
+        principal=breakdown.principal,
+        fine=breakdown.fine,
+        interest=breakdown.interest,
+        total=max(breakdown.total - paid, Decimal("0.00")),
+        days_overdue=breakdown.days_late,
+        identity_method=method,
+        identity_secret=secret,
+        today=today,
+        policy=policy,
+        already_paid=paid,
+    )
+
+
+def _event(inbound: Inbound, today: dt.date) -> Event | None:
+    if inbound.reply_id:
+        return ChoiceIn(inbound.reply_id, inbound.context_wamid, inbound.reply_title)
+    if inbound.media_id:
+        return MediaIn("media", inbound.media_id)
+    if inbound.text is not None:
+        from quita.bot.nlu import understand
+
+        return TextIn(inbound.text, understand(inbound.text, today))
+    return None
+
+
+# --------------------------------------------------------------------------- conversation rows
+
+
+def _conversation(session: Session, inbound: Inbound, debt: Debt | None) -> BotConversation:
+    query = select(BotConversation).where(
+        BotConversation.tenant_id == inbound.tenant_id,
+        BotConversation.wa_conversation_id == inbound.conversation_id,
+    )
+    row = session.scalar(query)
+    if row is None:
+        row = BotConversation(
+            tenant_id=inbound.tenant_id, wa_conversation_id=inbound.conversation_id, debtor_id=inbound.debtor_id,
+            contact_id=inbound.contact_id, debt_id=debt.id if debt else None,
+            state=ConversationState().to_json(), step=Step.AWAITING_IDENTITY.value, version=1,
+        )  # fmt: skip
+        try:
+            with session.begin_nested():
+                session.add(row)
+                session.flush()
+        except IntegrityError:
+            row = session.scalars(query.execution_options(populate_existing=True)).one()
+    return row
+
+
+def _save(session: Session, row: BotConversation, state: ConversationState) -> bool:
+    """Compare-and-set on ``version``: False when another writer got there first."""
+    result = session.execute(
+        update(BotConversation)
+        .where(BotConversation.id == row.id, BotConversation.version == row.version)
+        .values(state=state.to_json(), step=state.step.value, version=row.version + 1, updated_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+# --------------------------------------------------------------------------- the job
+
+
+@dataclass
+class Handled:
+    replies: tuple[Reply, ...] = ()
+    sent: tuple[str, ...] = ()  # wamids of the replies sent
+    duplicate: bool = False
+    commands: tuple[cmd.Command, ...] = ()
+
+
+def handle_inbound(database: Database, payload: dict[str, Any], *, today: dt.date | None = None) -> Handled:
+    inbound = Inbound.from_payload(payload)
+    day = today or today_local()
+    for _ in range(MAX_RETRIES):
+        with database.transaction() as session:
+            if session.scalar(select(BotInbound.id).where(BotInbound.wamid == inbound.wamid)) is not None:
+                return Handled(duplicate=True)
+            debtor = session.get(Debtor, inbound.debtor_id)
+            debt = debt_in_focus(session, inbound.tenant_id, inbound.debtor_id)
+            if debtor is None or debtor.tenant_id != inbound.tenant_id or debt is None:
+                return Handled()
+            row = _conversation(session, inbound, debt)
+            facts = facts_for(session, inbound.tenant_id, debtor, debt, day)
+            state = ConversationState.from_json(row.state)
+            event = _event(inbound, day)
+            if event is None:
+                return Handled()
+            outcome = decide(state, event, facts)
+            try:
+                with session.begin_nested():
+                    session.add(
+                        BotInbound(
+                            tenant_id=inbound.tenant_id, wamid=inbound.wamid, bot_conversation_id=row.id
+                        )
+                    )
+                    session.flush()
+            except IntegrityError:
+                return Handled(duplicate=True)
+            if not _save(session, row, outcome.state):
+                session.rollback()
+                continue
+            extra: list[Reply] = []
+            for command in outcome.commands:
+                extra.extend(apply_command(session, inbound, row, debt, facts, command))
+            outcome = replace(outcome, replies=(*outcome.replies, *extra))
+            conversation_row_id, version = row.id, row.version + 1
+        sent = send_replies(database, inbound, outcome.replies)
+        _bind_sent(database, conversation_row_id, version, outcome.replies, sent)
+        if any(isinstance(c, cmd.CreateAgreement) for c in outcome.commands):
+            _send_first_charge(database, inbound)
+        return Handled(outcome.replies, tuple(w for w in sent if w), commands=outcome.commands)
+    raise Conflict("conversa alterada concorrentemente demais vezes", code="bot_conversation_busy")
+
+
+def _bind_sent(
+    database: Database, row_id: uuid.UUID, version: int, replies: tuple[Reply, ...], sent: list[str | None]
+) -> None:
+    pairs = [(w, r.offer_id) for r, w in zip(replies, sent, strict=True) if w and r.offer_id]
+    if not pairs:
+        return
+    for _ in range(MAX_RETRIES):
+        with database.transaction() as session:
+            row = session.get(BotConversation, row_id)
+            if row is None:
+                return
+            state = ConversationState.from_json(row.state)
+            for wamid, offer_id in pairs:
+                state = state.with_sent(wamid, offer_id)
+            if _save(session, row, state):
+                return
+            session.rollback()
+
+
+# --------------------------------------------------------------------------- sending
+
+
+def send_replies(database: Database, inbound: Inbound, replies: tuple[Reply, ...]) -> list[str | None]:
+    """Sends inside the 24 h window the debtor's message just opened; records each sent message."""
+    if not replies:
+        return []
+    with database.transaction() as session:
+        channel = whatsapp.get_channel(session, inbound.tenant_id, inbound.channel_id)
+        last_inbound = (
+            whatsapp.last_inbound_at(session, inbound.tenant_id, inbound.contact_id)
+            if inbound.contact_id
+            else None
+        ) or utcnow()
+        session.expunge(channel)
+    to = inbound.wa_id or ""
+    results = asyncio.run(_send(channel, to, replies, last_inbound))
+    wamids: list[str | None] = []
+    for reply, (message_id, wamid, wa_id) in zip(replies, results, strict=True):
+        wamids.append(wamid)
+        if wamid is None:
+            continue
+        with database.transaction() as session:
+            whatsapp.record_outbound(
+                session, tenant_id=inbound.tenant_id, channel_id=inbound.channel_id, contact_id=inbound.contact_id,
+                debtor_id=inbound.debtor_id, message_id=message_id, wamid=wamid, kind=reply.message.to_json()["type"],
+                body={"to": to, **reply.message.to_json()}, actor=ACTOR, wa_id=wa_id,
+            )  # fmt: skip
+    return wamids
+
+
+async def _send(
+    channel: Any, to: str, replies: tuple[Reply, ...], last_inbound: dt.datetime
+) -> list[tuple[uuid.UUID, str | None, str | None]]:
+    out: list[tuple[uuid.UUID, str | None, str | None]] = []
+    async with whatsapp.client_for(channel) as client:
+        for reply in replies:
+            message_id = uuid.uuid4()
+            try:
+                result = await client.send(
+                    to, reply.message, callback_data=str(message_id), last_inbound_at=last_inbound
+                )
+            except WhatsAppError as exc:
+                log.warning("bot reply not sent to %s: %s", to[-4:], exc)
+                out.append((message_id, None, None))
+                continue
+            out.append((message_id, result.wamid, result.wa_id))
+    return out
+
+
+def _send_first_charge(database: Database, inbound: Inbound) -> None:
+    """Not wired yet: ``payments.issue_charge`` charges the debt's full updated amount and takes no amount or
+    ``agreement_installment_id``; the agreement's first instalment needs that parameter (see docs/bot.md)."""
+
+
+# --------------------------------------------------------------------------- commands
+
+
+def apply_command(
+    session: Session,
+    inbound: Inbound,
+    row: BotConversation,
+    debt: Debt,
+    facts: DebtFacts,
+    command: cmd.Command,
+) -> list[Reply]:
+    """Carries out one command in the decision's transaction; returns extra replies (e.g. a charge's code)."""
+    tenant_id = inbound.tenant_id
+    match command:
+        case cmd.FlagWrongNumber():
+            contact = _contact(session, inbound)
+            if contact is not None:
+                contact.status = ContactStatus.WRONG_NUMBER
+            _audit(
+                session,
+                tenant_id,
+                "contact.wrong_number",
+                inbound.contact_id,
+                {"debtor_id": inbound.debtor_id},
+            )
+        case cmd.OptOut():
+            contact = _contact(session, inbound)
+            if contact is not None and contact.opted_out_at is None:
+                contact.opted_out_at = utcnow()
+                contact.opt_out_reason = "pedido do devedor no WhatsApp"
+            session.flush()
+            events.publish(session, events.CONTACT_OPTED_OUT, {
+                "tenant_id": tenant_id, "debtor_id": inbound.debtor_id, "contact_id": inbound.contact_id,
+                "channel": "whatsapp", "actor": ACTOR,
+            })  # fmt: skip
+        case cmd.PauseDebt(reason=reason, business_days=days):
+            _tag(debt, f"pausa:{reason}")
+            extra = dict(debt.extra or {})
+            extra["bot_pause"] = {"reason": reason, "business_days": days, "at": utcnow().isoformat()}
+            debt.extra = extra
+            if reason == "dispute" and debt.status == DebtStatus.OPEN:
+                portfolio.change_debt_status(
+                    session, tenant_id, debt.id, DebtStatus.DISPUTED, actor=ACTOR, reason=reason
+                )
+        case cmd.TagDebt(tag=tag):
+            _tag(debt, tag)
+        case cmd.Handoff(queue=queue, reason=reason):
+            session.add(HandoffItem(
+                tenant_id=tenant_id, bot_conversation_id=row.id, debtor_id=inbound.debtor_id, debt_id=debt.id,
+                queue=queue, reason=reason, status="open",
+            ))  # fmt: skip
+        case cmd.CreateAgreement(plan=plan, offer_id=offer_id, first_due=first_due):
+            agreement = Agreement(
+                tenant_id=tenant_id, debt_id=debt.id, debtor_id=inbound.debtor_id, bot_conversation_id=row.id,
+                offer_id=offer_id, plan=plan.to_json(), total=plan.total, installments=plan.installments,
+                status="active", accepted_at=utcnow(),
+            )  # fmt: skip
+            session.add(agreement)
+            session.flush()
+            for item in schedule(plan, first_due):
+                session.add(AgreementInstallment(
+                    tenant_id=tenant_id, agreement_id=agreement.id, number=item.number, due_date=item.due_date,
+                    amount=item.amount, status="open",
+                ))  # fmt: skip
+            session.flush()
+            portfolio.change_debt_status(
+                session,
+                tenant_id,
+                debt.id,
+                DebtStatus.IN_AGREEMENT,
+                actor=ACTOR,
+                reason=f"acordo {agreement.id}",
+            )
+            _audit(
+                session,
+                tenant_id,
+                "agreement.accepted",
+                agreement.id,
+                {"plan": plan.to_json(), "wamid": inbound.wamid},
+            )
+        case cmd.RecordPromise(due=due, text=said):
+            session.add(PaymentPromise(
+                tenant_id=tenant_id, debt_id=debt.id, debtor_id=inbound.debtor_id, due_date=due, said=said[:200],
+                status="open",
+            ))  # fmt: skip
+        case cmd.OpenReview(receipt=media_id):
+            session.add(ReceiptReview(
+                tenant_id=tenant_id, debt_id=debt.id, debtor_id=inbound.debtor_id, media_id=media_id, status="open",
+                paused_until=_business_days_after(facts.today, 3),
+            ))  # fmt: skip
+        case cmd.IssueCharge(kind=kind):
+            return [_issue_charge(session, inbound, debt, facts, kind)]
+        case cmd.ConfirmIdentity(method=method):
+            _audit(session, tenant_id, "debtor.identity_confirmed", inbound.debtor_id, {"method": method})
+        case cmd.FlagIdentityFailed(attempts=attempts):
+            _tag(debt, "identidade_nao_confirmada")
+            _audit(session, tenant_id, "debtor.identity_failed", inbound.debtor_id, {"attempts": attempts})
+    session.flush()
+    return []
+
+
+def _issue_charge(session: Session, inbound: Inbound, debt: Debt, facts: DebtFacts, kind: str) -> Reply:
+    from quita.bot.dialog.texts import creditor_line, day
+    from quita.br.money import format_brl
+    from quita.kit.errors import QuitaError
+    from quita.payments.models import ChargeKind
+
+    try:
+        with session.begin_nested():
+            charge = payments.issue_charge(
+                session, inbound.tenant_id, debt.id, kind=ChargeKind.BOLETO if kind == "boleto" else ChargeKind.PIX,
+                actor=ACTOR, today=facts.today,
+            )  # fmt: skip
+    except QuitaError as exc:
+        log.warning("bot could not issue a %s charge: %s", kind, exc)
+        return Reply(
+            TextMessage("Não foi possível gerar o pagamento agora. Uma pessoa da nossa equipe vai ajudar.")
+        )
+    lines = [f"Valor: {format_brl(charge.amount)}, vencimento {day(charge.due_date)}."]
+    if charge.linha_digitavel:
+        lines.append(f"Linha digitável do boleto:\n{charge.linha_digitavel}")
+    if charge.brcode:
+        lines.append(f"Pix copia e cola:\n{charge.brcode}")
+    lines.append(creditor_line(facts))
+    return Reply(TextMessage("\n".join(lines)))
+
+
+def _contact(session: Session, inbound: Inbound) -> ContactPoint | None:
+    if inbound.contact_id is None:
+        return None
+    contact = session.get(ContactPoint, inbound.contact_id)
+    return contact if contact is not None and contact.tenant_id == inbound.tenant_id else None
+
+
+def _tag(debt: Debt, tag: str) -> None:
+    tags = list(debt.tags or [])
+    if tag not in tags:
+        debt.tags = [*tags, tag]
+
+
+def _audit(
+    session: Session, tenant_id: uuid.UUID, action: str, entity_id: uuid.UUID | None, after: dict[str, Any]
+) -> None:
+    from quita.audit import service as audit
+
+    entity = action.split(".")[0]
+    audit.record(session, tenant_id=tenant_id, actor=ACTOR, action=f"bot.{action}", entity_type=entity,
+                 entity_id=entity_id, after=after)  # fmt: skip
+
+
+def _business_days_after(day: dt.date, n: int) -> dt.date:
+    current = day
+    while n > 0:
+        current += dt.timedelta(days=1)
+        if current.weekday() < 5:
+            n -= 1
+    return current
+
+
+# --------------------------------------------------------------------------- handoff queue
+
+
+def list_handoffs(session: Session, tenant_id: uuid.UUID, status: str | None = None) -> list[HandoffItem]:
+    query = select(HandoffItem).where(HandoffItem.tenant_id == tenant_id)
+    if status is not None:
+        query = query.where(HandoffItem.status == status)
+    return list(session.scalars(query.order_by(HandoffItem.created_at, HandoffItem.id)))
+
+
+def assign_handoff(session: Session, tenant_id: uuid.UUID, handoff_id: uuid.UUID, agent: str) -> HandoffItem:
+    item = session.get(HandoffItem, handoff_id)
+    if item is None or item.tenant_id != tenant_id:
+        raise NotFound("item de atendimento não encontrado", code="handoff_not_found")
+    if item.status == "closed":
+        raise Conflict("este atendimento já foi encerrado", code="handoff_closed")
+    item.status, item.assigned_to, item.assigned_at = "assigned", agent[:100], utcnow()
+    session.flush()
+    return item
