@@ -1,9 +1,12 @@
-"""``quita serve`` (the API with in-process workers) and ``quita demo`` (everything, on SQLite)."""
+"""``quita serve`` (the API with in-process workers) and ``quita demo`` (everything, on SQLite).
+
+The demo's steps live in :mod:`quita.server.demo` so that a test runs the very same path; this module only
+starts the servers in the right order and prints where to look.
+"""
 
 from __future__ import annotations
 
-import datetime as dt
-import threading
+import os
 import time
 import uuid
 from typing import Any
@@ -11,23 +14,11 @@ from typing import Any
 import typer
 import uvicorn
 from rich.panel import Panel
-from sqlalchemy import select
 
 from quita.config import Settings, get_settings
 from quita.kit.cli import console, fail, open_database
 from quita.kit.db import Database
 from quita.kit.db.migrate import upgrade
-from quita.tenant import service as tenants
-from quita.tenant.models import Tenant, TenantKind
-
-DEMO_TENANT = "demo"
-DEMO_CREDITOR = {
-    "legal_name": "Banco Exemplo de Crédito S.A.", "cnpj": "11.222.333/0001-81",
-    "address": "Avenida Paulista, 1000, Bela Vista", "city": "São Paulo", "uf": "SP", "cep": "01310-100",
-    "trade_name": "Exemplo Crédito", "is_financial_institution": True,
-}
-# The simulator's credentials: shared by the demo's channel and the simulator it starts.
-DEMO_SIM_TOKEN, DEMO_SIM_SECRET, DEMO_VERIFY_TOKEN = "demo-sim-token", "demo-sim-app-secret", "demo-verify-token"
 
 
 def serve(
@@ -41,133 +32,206 @@ def serve(
     settings = get_settings()
     if migrate:
         upgrade(settings.database_url)
-    uvicorn.run(create_app(settings), host=host or settings.api_host, port=port or settings.api_port,
-                log_level=settings.log_level)
+    uvicorn.run(
+        create_app(settings),
+        host=host or settings.api_host,
+        port=port or settings.api_port,
+        log_level=settings.log_level,
+    )
 
 
 def demo(
-    rows: int = typer.Option(2000, "--rows", min=10, help="Tamanho da carteira de exemplo"),
+    rows: int = typer.Option(2000, "--rows", min=0, help="Tamanho da carteira de exemplo (além da vitrine)"),
     port: int = typer.Option(None, "--port"),
     serve_api: bool = typer.Option(True, "--serve/--no-serve"),
-    simulator_port: int = typer.Option(8081, "--simulator-port", help="Porta do simulador do WhatsApp"),
-    send: int = typer.Option(3, "--send", min=0, help="Devedores que recebem a confirmação de identidade"),
+    simulator_port: int = typer.Option(8081, "--simulator-port", help="Porta do simulador (WhatsApp e PSP)"),
+    pay: bool = typer.Option(
+        True, "--pay/--no-pay", help="Um devedor da vitrine pede para pagar: boleto e Pix"
+    ),
 ) -> None:
-    """Cria o banco SQLite, carrega uma carteira de exemplo, sobe o simulador do WhatsApp e a API."""
-    from quita.importing.cli import print_summary
-    from quita.importing.service import import_file
-    from quita.portfolio.sample import write_sample_portfolio
+    """Carteira de exemplo, régua padrão pelo planejador e despachante reais, simulador do WhatsApp e do PSP."""
+    from quita.server import demo as steps
 
     settings = get_settings()
     console.print(f"banco: [bold]{settings.database_url}[/]")
     upgrade(settings.database_url)
     database = open_database()
-    with database.transaction() as session:
-        tenant = session.scalar(select(Tenant).where(Tenant.slug == DEMO_TENANT))
-        if tenant is None:
-            tenant = tenants.create_tenant(session, slug=DEMO_TENANT, name="Demonstração", kind=TenantKind.CREDITOR,
-                                           actor="demo")
-            tenants.add_creditor(session, tenant, actor="demo", **DEMO_CREDITOR)  # type: ignore[arg-type]
-        _, api_key = tenants.create_api_key(session, tenant, name=f"demo {dt.date.today()}", actor="demo")
-        tenant_id = tenant.id
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    sample = settings.data_dir / "carteira-exemplo.csv"
-    generated = write_sample_portfolio(sample, rows=rows, seed=42, bad_rows=0.02)
-    console.print(f"carteira de exemplo: {sample} ({generated.rows} linhas, "
-                  f"{len(generated.injected_errors)} com defeito proposital)")
-    with database.transaction() as session:
-        summary = import_file(session, tenant_id=tenant_id, path=sample, actor="demo")
-    print_summary(summary)
+    prepared = steps.prepare(database, settings, rows=rows)
+    console.print(
+        f"carteira de exemplo + vitrine importadas: {prepared.imported_rows} linhas aceitas, "
+        f"{prepared.rejected_rows} rejeitadas (defeitos propositais; veja {settings.data_dir}/*.erros.csv)\n"
+        f"opt-in de WhatsApp registrado (origem {steps.OPT_IN_SOURCE!r}) em {prepared.opted_in} telefones",
+        soft_wrap=True,
+        highlight=False,
+    )
     api_port = port or settings.api_port
     base = f"http://{settings.api_host}:{api_port}"
     if not serve_api:
         database.dispose()
-        console.print(Panel.fit(
-            f"API: {base}/docs\nchave de API (guarde-a; não será mostrada de novo):\n  {api_key}",
-            title="Quita pronta",
-        ))
+        console.print(
+            Panel.fit(
+                f"API: {base}/docs\nchave de API (guarde-a; não será mostrada de novo):\n  {prepared.api_key}",
+                title="Quita pronta",
+            )
+        )
         return
-    _demo_with_whatsapp(database, settings, tenant_id, api_key, base, api_port, simulator_port, send)
+    try:
+        _run_demo(
+            database, settings, prepared.tenant_id, prepared.api_key, base, api_port, simulator_port, pay
+        )
+    finally:
+        database.dispose()
 
 
-def _demo_with_whatsapp(database: Database, settings: Settings, tenant_id: uuid.UUID, api_key: str, base: str,
-                        api_port: int, simulator_port: int, send: int) -> None:
-    """Quita and the WhatsApp simulator, each a uvicorn server on its own thread; Ctrl-C stops both."""
+def _run_demo(
+    database: Database,
+    settings: Settings,
+    tenant_id: uuid.UUID,
+    api_key: str,
+    base: str,
+    api_port: int,
+    simulator_port: int,
+    pay: bool,
+) -> None:
+    """Simulator first (the channel's templates are created there), then one planner tick, then Quita with
+    its embedded dispatcher and planner loop, the CNAB folder watcher, and the debtor who pays."""
+    from quita.dispatch.tasks import EMBEDDED_ENV
+    from quita.server import demo as steps
     from quita.server.app import create_app
     from quita.simulator.app import create_app as create_simulator
-    from quita.simulator.whatsapp.schemas import SimConfig
-    from quita.whatsapp import outreach, templates
-    from quita.whatsapp import service as whatsapp
 
-    sim_url = f"http://{settings.api_host}:{simulator_port}"
-    config = SimConfig(token=DEMO_SIM_TOKEN, app_secret=DEMO_SIM_SECRET, webhook_url=f"{base}/webhooks/whatsapp")
-    number = config.phone_numbers[0]
-    simulator = _ServerThread(create_simulator(config), settings.api_host, simulator_port)
-    quita = _ServerThread(create_app(settings, database), settings.api_host, api_port)
-    simulator.start()
-    quita.start()
+    host = settings.api_host
+    sim_url = f"http://{host}:{simulator_port}"
+    cnab_dir = (settings.data_dir / "retornos-psp").resolve()
+    sim_config, psp_config = steps.simulator_configs(base, cnab_dir, sim_url)
+    simulator = steps.ServerThread(create_simulator(sim_config, psp_config), host, simulator_port)
+    _start(simulator)
+    quita: steps.ServerThread | None = None
+    watcher: steps.ReturnFolderWatcher | None = None
     try:
-        with database.transaction() as session:
-            channel = whatsapp.channel_by_phone_number_id(session, number.phone_number_id)
-            if channel is None:
-                channel = whatsapp.create_channel(
-                    session, tenant_id=tenant_id, phone_number_id=number.phone_number_id, waba_id=config.waba_id,
-                    access_token=DEMO_SIM_TOKEN, app_secret=DEMO_SIM_SECRET, verify_token=DEMO_VERIFY_TOKEN,
-                    actor="demo", name="WhatsApp (simulador)", display_phone_number=number.display_phone_number,
-                    graph_url=sim_url,
-                )
-            channel.graph_url = sim_url  # the simulator may listen on another port than last time
-            installed = templates.install_starter(session, channel, actor="demo")
-        console.print(f"modelos iniciais enviados ao simulador: {', '.join(t.name for t in installed)}")
-        sent = outreach.send_identity_checks(database, tenant_id, limit=send, actor="demo") if send else []
-        lines = []
-        for item in sent:
-            digits = item.number.lstrip("+")
-            status = "enviada" if item.error is None else f"erro: {item.error}"
-            lines.append(f"  {item.debtor_name}: {sim_url}/_sim/phone/{digits} ({status})\n"
-                         f"    conversa: {base}/api/v1/debtors/{item.debtor_id}/conversation")
-        console.print(Panel.fit(
-            f"API: {base}/docs\n"
-            f"chave de API (guarde-a; não será mostrada de novo):\n  {api_key}\n"
-            f"simulador do WhatsApp: {sim_url}",
-            title="Quita está no ar",
-        ))
-        console.print("celulares dos devedores (abra um, toque no botão da mensagem):", soft_wrap=True)
-        console.print("\n".join(lines), soft_wrap=True, highlight=False)
-        console.print(f"veja a resposta chegar:\n  curl -H 'Authorization: Bearer {api_key}' <conversa acima>\n"
-                      "Ctrl-C encerra a API e o simulador.", soft_wrap=True, highlight=False)
+        installed = steps.connect(database, tenant_id, sim_url, sim_config)
+        console.print(
+            f"modelos do WhatsApp no simulador: {', '.join(installed)}; conta de recebimento: boleto "
+            f"Banco do Brasil + Pix no PSP simulado ({sim_url}/psp)",
+            soft_wrap=True,
+            highlight=False,
+        )
+        stats = steps.plan(database)
+        console.print(
+            f"planejamento da régua padrão agora: {stats.scanned} títulos examinados, {stats.candidates} com passo "
+            f"hoje → {stats.allowed} na fila de envio, {stats.deferred} adiados, "
+            f"{stats.blocked} bloqueados",
+            soft_wrap=True,
+            highlight=False,
+        )
+        os.environ[EMBEDDED_ENV] = "1"  # quita serve's embedded mode: dispatcher + planner loop in-process
+        quita = steps.ServerThread(create_app(settings, database), host, api_port)
+        _start(quita)
+        watcher = steps.ReturnFolderWatcher(database, tenant_id, cnab_dir).start()
+        offer = _offer(database, settings, tenant_id, sim_url) if pay else None
+        time.sleep(2.0)  # the dispatcher sends the first rows
+        _print_where_to_look(database, tenant_id, api_key, base, sim_url, cnab_dir, offer)
         while quita.is_alive() and simulator.is_alive():
             quita.join(0.5)
     except KeyboardInterrupt:
         console.print("encerrando…")
     finally:
-        quita.stop()
+        if watcher is not None:
+            watcher.stop()
+        if quita is not None:
+            quita.stop()
         simulator.stop()
-        database.dispose()
 
 
-class _ServerThread:
-    def __init__(self, app: Any, host: str, port: int) -> None:
-        self.server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False))
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
+def _start(server: Any) -> None:
+    try:
+        server.start()
+    except RuntimeError as exc:
+        raise fail(str(exc)) from None
 
-    def start(self) -> None:
-        self.thread.start()
-        deadline = time.monotonic() + 20
-        while not self.server.started:
-            if not self.thread.is_alive() or time.monotonic() > deadline:
-                config = self.server.config
-                raise fail(f"não foi possível subir o servidor em {config.host}:{config.port} (porta em uso?)")
-            time.sleep(0.02)
 
-    def is_alive(self) -> bool:
-        return self.thread.is_alive()
+def _offer(database: Database, settings: Settings, tenant_id: uuid.UUID, sim_url: str) -> Any:
+    from quita.server import demo as steps
 
-    def join(self, timeout: float) -> None:
-        self.thread.join(timeout)
+    try:
+        offer = steps.offer_payment(database, settings, tenant_id, sim_url)
+    except Exception as exc:  # the rest of the demo is still worth showing
+        console.print(f"[red]boleto/Pix não enviados: {exc}[/]")
+        return None
+    if offer.errors:
+        console.print(f"[red]boleto/Pix: {'; '.join(offer.errors)}[/]")
+    return offer
 
-    def stop(self) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=10)
+
+def _print_where_to_look(
+    database: Database, tenant_id: uuid.UUID, api_key: str, base: str, sim_url: str, cnab_dir: Any, offer: Any
+) -> None:
+    from quita.server import demo as steps
+
+    console.print(
+        Panel.fit(
+            f"API: {base}/docs\n"
+            f"chave de API (guarde-a; não será mostrada de novo):\n  {api_key}\n"
+            f"simulador do WhatsApp e do PSP: {sim_url}  (estatísticas: {sim_url}/_sim/stats)",
+            title="Quita está no ar",
+        )
+    )
+    lines = steps.showcase_status(database, tenant_id)
+    label = {"sent": "mensagem enviada", "queued": "na fila de envio", "deferred": "adiada", "blocked": "bloqueada",
+             "none": "sem passo da régua hoje"}  # fmt: skip
+    out = ["vitrine: um devedor em cada fuso (abra o celular de cada um):"]
+    for line in lines:
+        d = line.debtor
+        state = label.get(line.outcome, line.outcome)
+        if line.earliest_at is not None:
+            state += f" até {line.earliest_at.astimezone(steps.SAO_PAULO):%d/%m %H:%M} (horário de Brasília)"
+        out.append(f"  {d.name} — {d.city}/{d.uf}, agora são {line.local_time:%H:%M} lá: {state}")
+        out.extend(f"      {reason}" for reason in line.reasons if line.outcome in ("deferred", "blocked"))
+        out.append(f"      {sim_url}/_sim/phone/{d.phone.lstrip('+')}")
+    if not any(line.outcome in ("sent", "queued") for line in lines):
+        opens = steps.next_window(lines)
+        out.append(
+            "  ninguém da vitrine pode ser contatado agora (fora da janela de horário em todos os fusos, ou dia"
+            " sem contato)."
+            + (
+                f" A próxima janela abre em {opens.astimezone(steps.SAO_PAULO):%d/%m às %H:%M} (Brasília);"
+                " o planejador roda a cada minuto e envia sozinho."
+                if opens
+                else ""
+            )
+        )
+    console.print("\n".join(out), soft_wrap=True, highlight=False)
+    if offer is not None:
+        phone = steps.PAYER.phone.lstrip("+")
+        console.print(
+            f"pagamento: {steps.PAYER.name} escreveu 'quero pagar' e recebeu um boleto (PDF + linha digitável) e um"
+            " Pix copia e cola (demonstração: a confirmação de identidade foi registrada pela demo, no lugar do"
+            f" diálogo do bot):\n  {sim_url}/_sim/phone/{phone}  → toque em 'Pagar com Pix' ou 'Pagar boleto'\n"
+            f"  depois o título está pago e a régua parou: curl -H 'Authorization: Bearer {api_key}' "
+            f"{base}/api/v1/debts/{offer.debt_id}\n"
+            f"  (Pix: webhook {base}/webhooks/pix/{steps.DEMO_TENANT}/pix; boleto: retorno CNAB gravado em"
+            f" {cnab_dir} e importado a cada 3 s)",
+            soft_wrap=True,
+            highlight=False,
+        )
+    count, held = steps.held_back(database, tenant_id)
+    if held:
+        out = [f"contatos retidos pelo planejador hoje: {count} (os {len(held)} mais recentes):"]
+        for h in held:
+            when = f" até {h.earliest_at.astimezone(steps.SAO_PAULO):%d/%m %H:%M}" if h.earliest_at else ""
+            out.append(
+                f"  {h.debtor_name} ({h.step_key}): {'adiado' if h.outcome == 'deferred' else 'bloqueado'}"
+                f"{when} — {' | '.join(h.reasons)}"
+            )
+        console.print("\n".join(out), soft_wrap=True, highlight=False)
+    console.print(
+        "o que o planejador faria agora, e por quê (nada é gravado):\n"
+        f"  QUITA_DATABASE_URL={get_settings().database_url} .venv/bin/quita cadence preview --tenant {steps.DEMO_TENANT}"
+        " --at $(TZ=America/Sao_Paulo date +%H:%M)\n"
+        "Ctrl-C encerra a API e o simulador.",
+        soft_wrap=True,
+        highlight=False,
+    )
 
 
 def register(app: typer.Typer) -> None:

@@ -519,3 +519,29 @@ class ServerThread:
     def stop(self) -> None:
         self.server.should_exit = True
         self.thread.join(timeout=10)
+
+
+@dataclass(frozen=True, slots=True)
+class HeldBack:
+    debtor_name: str
+    step_key: str
+    outcome: str
+    earliest_at: dt.datetime | None
+    reasons: tuple[str, ...]
+
+
+def held_back(database: Database, tenant_id: uuid.UUID, limit: int = 10) -> tuple[int, list[HeldBack]]:
+    """The contacts the planner recorded as deferred or blocked (with why), newest first, and their count."""
+    with database.transaction() as session:
+        rows = session.execute(
+            select(PlanDecision, Debtor.name)
+            .join(Debtor, Debtor.id == PlanDecision.debtor_id)
+            .where(PlanDecision.tenant_id == tenant_id, Debtor.tenant_id == tenant_id)
+            .order_by(PlanDecision.decided_at.desc())
+        ).all()
+        items = [
+            HeldBack(name, d.step_key, d.outcome, d.earliest_at,
+                     tuple(f"{r['rule_id']}: {r['message_pt']}" for r in d.reasons))
+            for d, name in rows[:limit]
+        ]  # fmt: skip
+    return len(rows), items
