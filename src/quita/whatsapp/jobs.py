@@ -304,6 +304,14 @@ def _inbound(session: Session, delivery: WebhookDelivery, channel: WhatsAppChann
     )
     if conversation.last_inbound_at is None or occurred > conversation.last_inbound_at:
         conversation.last_inbound_at = occurred
+    from quita.kit import events  # the bot answers in its own job (issue 6): quita.bot.hooks
+    events.publish(session, "whatsapp.inbound_message", {
+        "tenant_id": tenant_id, "channel_id": channel.id, "conversation_id": conversation.id,
+        "contact_id": matched.contact_id if matched else None, "debtor_id": matched.debtor_id if matched else None,
+        "message_id": message_id, "wamid": event.wamid, "wa_id": wa_id, "text": event.text,
+        "reply_id": event.reply_id or event.button_payload, "reply_title": event.reply_title or event.button_text,
+        "context_wamid": event.context_id, "media_id": event.media.id if event.media else None,
+    })
     if matched is None:
         _notice(session, delivery, "unmatched_sender", {"from": wa_id, "user_id": event.user_id}, channel)
 

@@ -157,6 +157,9 @@ def test_wrong_person_by_text_and_by_template_title(chat: Chat, nlu: Nlu) -> Non
     other = Chat(nlu)
     other.tap("Não sou eu", title="Não sou eu")
     assert other.state.step is Step.WRONG_PERSON
+    template = Chat(nlu)
+    template.tap("IDENTIDADE_NEGADA", title="Não sou eu")
+    assert template.state.step is Step.WRONG_PERSON
 
 
 def test_opt_out_inside_a_sentence_is_confirmed_once(chat: Chat) -> None:

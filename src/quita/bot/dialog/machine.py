@@ -47,6 +47,8 @@ MENU_ROWS = (
 )
 _YES_TITLES = {"sou eu", "sim, sou eu", "sim"}
 _NO_TITLES = {"nao sou eu", "nao conheco esta pessoa", "nao conheco"}
+#: Quick-reply payloads of the identity template (``whatsapp.outreach``).
+_TEMPLATE_PAYLOADS = {"IDENTIDADE_CONFIRMADA": "id_yes", "IDENTIDADE_NEGADA": "id_no"}
 _ACCEPT = re.compile(r"\b(confirmo|aceito|de acordo|fechado|pode fechar|fechar o acordo)\b")
 
 
@@ -234,7 +236,7 @@ def _wrong_person(state: ConversationState) -> Outcome:
 
 
 def _choice(state: ConversationState, event: ChoiceIn, facts: DebtFacts) -> Outcome:
-    rid = event.reply_id
+    rid = _TEMPLATE_PAYLOADS.get(event.reply_id, event.reply_id)
     title = fold(event.title or "").strip(" .!")
     if rid == "human" or rid == "menu:human":
         return _handoff(state, texts.HANDOFF, "general", "requested")
