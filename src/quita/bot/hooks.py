@@ -13,7 +13,7 @@ from quita.kit import events
 from quita.kit.jobs import enqueue_after_commit
 
 #: Published by ``whatsapp.jobs`` for every new (deduplicated) inbound message.
-INBOUND_MESSAGE = "whatsapp.inbound_message"
+INBOUND_MESSAGE = events.INBOUND_MESSAGE
 REPLY_JOB = "bot.reply"
 
 

@@ -305,7 +305,7 @@ def _inbound(session: Session, delivery: WebhookDelivery, channel: WhatsAppChann
     if conversation.last_inbound_at is None or occurred > conversation.last_inbound_at:
         conversation.last_inbound_at = occurred
     from quita.kit import events  # the bot answers in its own job (issue 6): quita.bot.hooks
-    events.publish(session, "whatsapp.inbound_message", {
+    events.publish(session, events.INBOUND_MESSAGE, {
         "tenant_id": tenant_id, "channel_id": channel.id, "conversation_id": conversation.id,
         "contact_id": matched.contact_id if matched else None, "debtor_id": matched.debtor_id if matched else None,
         "message_id": message_id, "wamid": event.wamid, "wa_id": wa_id, "text": event.text,
