@@ -30,12 +30,12 @@ ATTEMPT_STATUSES = (
     OutboxStatus.UNKNOWN,
 )
 _PROVENANCE_RANK = {Provenance.DEBTOR_PROVIDED: 0, Provenance.CONTRACT: 1, Provenance.ENRICHED: 2}
-_CHUNK = 900  # below SQLite's bound-parameter limit
+_CHUNK = {"sqlite": 900}  # below SQLite's bound-parameter limit; PostgreSQL takes a whole batch at once
 
 
-def _chunks(ids: Sequence[Any]) -> Iterable[Sequence[Any]]:
-    for start in range(0, len(ids), _CHUNK):
-        yield ids[start : start + _CHUNK]
+def _chunks(ids: Sequence[Any], size: int = 900) -> Iterable[Sequence[Any]]:
+    for start in range(0, len(ids), size):
+        yield ids[start : start + size]
 
 
 def _aware(value: dt.datetime | None) -> dt.datetime | None:
@@ -132,10 +132,11 @@ def load_batch_facts(
     history_days: int = 30,
 ) -> BatchFacts:
     facts = BatchFacts()
+    size = _CHUNK.get(session.get_bind().dialect.name, 20_000)
     unique_debtors = list(dict.fromkeys(debtor_ids))
     since = now - dt.timedelta(days=history_days)
     by_debtor: dict[uuid.UUID, list[ContactRow]] = defaultdict(list)
-    for part in _chunks(unique_debtors):
+    for part in _chunks(unique_debtors, size):
         for r in session.execute(
             select(
                 Debtor.id,
@@ -193,7 +194,7 @@ def load_batch_facts(
     for debtor_id, rows in by_debtor.items():
         facts.contacts[debtor_id] = _best_contact(rows)
     facts.last_inbound = last_inbound_by_contact(session, tenant_id, [c.id for c in facts.contacts.values()])
-    for part in _chunks(list(debt_ids)):
+    for part in _chunks(list(debt_ids), size):
         for o in session.execute(
             select(OutboxMessage.debt_id, OutboxMessage.step_key).where(
                 OutboxMessage.tenant_id == tenant_id, OutboxMessage.debt_id.in_(part)
@@ -226,7 +227,8 @@ def last_inbound_by_contact(
     except ImportError:  # the channel capability is optional for planning
         return {}
     found: dict[uuid.UUID, dt.datetime] = {}
-    for part in _chunks(list(contact_ids)):
+    size = _CHUNK.get(session.get_bind().dialect.name, 20_000)
+    for part in _chunks(list(contact_ids), size):
         for contact_id, at in session.execute(
             select(Conversation.contact_id, func.max(Conversation.last_inbound_at))
             .where(
