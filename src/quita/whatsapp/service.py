@@ -12,8 +12,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from quita.audit import service as audit
 from quita.br.phones import InvalidPhone, match_key
@@ -261,12 +262,23 @@ def append_entry(
     message_id: uuid.UUID | None = None,
     wamid: str | None = None,
 ) -> ConversationEntry:
-    """Adds one link at the head of the chain. The conversation row must be locked (``conversation_for``)."""
+    """Adds one link at the head of the chain.
+
+    The head is read by the same statement that advances it (``UPDATE … RETURNING``), which takes the
+    conversation's write lock on both databases before reading: two writers appending to one
+    conversation at once (a webhook and a send, say) queue up instead of forking the chain.
+    """
     clean = jsonable(content)
     # Time is hashed at microsecond precision, which both databases keep.
     occurred_at = occurred_at.astimezone(dt.UTC)
-    seq = conversation.entry_count + 1
-    prev = conversation.head_hash or GENESIS
+    head = session.execute(
+        update(Conversation)
+        .where(Conversation.id == conversation.id)
+        .values(entry_count=Conversation.entry_count + 1)
+        .returning(Conversation.entry_count, Conversation.head_hash)
+        .execution_options(synchronize_session=False)
+    ).one()
+    seq, prev = head.entry_count, head.head_hash or GENESIS
     fields = entry_fields(
         tenant_id=conversation.tenant_id, conversation_id=conversation.id, seq=seq, direction=direction,
         actor=actor, kind=kind, content=clean, message_id=message_id, wamid=wamid, occurred_at=occurred_at,
@@ -278,8 +290,14 @@ def append_entry(
         prev_hash=prev, content_hash=own, entry_hash=link_hash(prev, own),
     )
     session.add(entry)
-    conversation.entry_count = seq
-    conversation.head_hash = entry.entry_hash
+    session.execute(
+        update(Conversation)
+        .where(Conversation.id == conversation.id)
+        .values(head_hash=entry.entry_hash)
+        .execution_options(synchronize_session=False)
+    )
+    set_committed_value(conversation, "entry_count", seq)
+    set_committed_value(conversation, "head_hash", entry.entry_hash)
     session.flush()
     return entry
 
