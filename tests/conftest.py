@@ -24,6 +24,8 @@ from quita.kit.db import Database
 from quita.kit.db.migrate import upgrade
 
 DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/test"
+# Test servers do not plan or send by themselves; the tests that want it turn it on.
+os.environ.setdefault("QUITA_EMBEDDED_DISPATCH", "0")
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 
 
@@ -46,7 +48,8 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def postgres_url(worker_id: str) -> Iterator[str]:
     base = _pg_base_url()
-    admin = sa.create_engine(base.replace("postgresql://", "postgresql+psycopg://", 1), isolation_level="AUTOCOMMIT")
+    admin = sa.create_engine(base.replace("postgresql://", "postgresql+psycopg://", 1), isolation_level="AUTOCOMMIT",
+                             pool_pre_ping=True)  # a test restarts the server: pooled connections may be dead
     try:
         with admin.connect() as conn:
             conn.execute(sa.text("select 1"))

@@ -24,6 +24,9 @@ class Settings(BaseSettings):
     log_level: str = "info"
     # Embedded job runner threads (the in-process stand-in for a broker-backed worker pool).
     job_threads: int = Field(default=2, ge=1, le=64)
+    # Embedded mode: `quita serve` on SQLite also runs the cadence planner and the dispatcher.
+    # (With PostgreSQL that work belongs to `quita worker` processes and this is ignored.)
+    embedded_dispatch: bool = True
 
     @property
     def is_sqlite(self) -> bool:

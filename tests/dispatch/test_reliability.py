@@ -237,6 +237,7 @@ def test_campaign_completes_under_simulator_faults(
     assert final.get("sent", 0) >= count * 0.9, final
 
 
+@pytest.mark.pg_restart  # run alone: restarting the server would break every other test using it
 @pytest.mark.skipif(
     os.environ.get("QUITA_TEST_PG_RESTART") != "1" and os.environ.get("CI") != "true",
     reason="restarts the shared PostgreSQL: set QUITA_TEST_PG_RESTART=1 (CI runs it)",

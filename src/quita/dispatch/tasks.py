@@ -79,13 +79,11 @@ def limiter_for(redis_url: str | None) -> Limiter | None:
 EMBEDDED_ENV = "QUITA_EMBEDDED_DISPATCH"
 
 
-def start_embedded(database: Database) -> BackgroundDispatch | None:
-    """Called by ``quita serve``'s lifespan: on SQLite (the embedded mode) and with
-    ``QUITA_EMBEDDED_DISPATCH=1`` the planner and the dispatcher run inside the server process.
-    Off otherwise: with PostgreSQL the ``quita worker`` processes do this work."""
-    import os
-
-    if not database.is_sqlite or os.environ.get(EMBEDDED_ENV, "0") != "1":
+def start_embedded(database: Database, enabled: bool) -> BackgroundDispatch | None:
+    """Called by ``quita serve``'s lifespan: on SQLite (the embedded mode), unless the setting
+    ``QUITA_EMBEDDED_DISPATCH`` turns it off, the planner and the dispatcher run inside the server
+    process. With PostgreSQL the ``quita worker`` processes do this work."""
+    if not database.is_sqlite or not enabled:
         return None
     log.info("embedded mode: planner and dispatcher running inside this process")
     return BackgroundDispatch(database).start()

@@ -39,7 +39,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         for job_id in leftovers:
             runner.submit(importing_jobs.RUN_IMPORT, {"job_id": str(job_id)})
         whatsapp_jobs.resume(database)
-        embedded_dispatch = dispatch_tasks.start_embedded(database)
+        embedded_dispatch = dispatch_tasks.start_embedded(database, settings.embedded_dispatch)
         try:
             yield
         finally:

@@ -6,7 +6,6 @@ starts the servers in the right order and prints where to look.
 
 from __future__ import annotations
 
-import os
 import time
 import uuid
 from typing import Any
@@ -95,7 +94,6 @@ def _run_demo(
 ) -> None:
     """Simulator first (the channel's templates are created there), then one planner tick, then Quita with
     its embedded dispatcher and planner loop, the CNAB folder watcher, and the debtor who pays."""
-    from quita.dispatch.tasks import EMBEDDED_ENV
     from quita.server import demo as steps
     from quita.server.app import create_app
     from quita.simulator.app import create_app as create_simulator
@@ -124,8 +122,9 @@ def _run_demo(
             soft_wrap=True,
             highlight=False,
         )
-        os.environ[EMBEDDED_ENV] = "1"  # quita serve's embedded mode: dispatcher + planner loop in-process
-        quita = steps.ServerThread(create_app(settings, database), host, api_port)
+        # quita serve's embedded mode: dispatcher + planner loop in-process
+        embedded = settings.model_copy(update={"embedded_dispatch": True})
+        quita = steps.ServerThread(create_app(embedded, database), host, api_port)
         _start(quita)
         watcher = steps.ReturnFolderWatcher(database, tenant_id, cnab_dir).start()
         offer = _offer(database, settings, tenant_id, sim_url) if pay else None

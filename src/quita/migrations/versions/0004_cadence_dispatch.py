@@ -12,7 +12,6 @@ from alembic import op
 
 import quita.kit.db
 
-
 revision: str = "0004_cadence_dispatch"
 down_revision: str | None = "0001"
 branch_labels: str | Sequence[str] | None = None
