@@ -285,7 +285,7 @@ class _SeenIds:
     """External ids already read, in bounded memory: every id as a 64-bit key, and the row number of
     the most recent ones (duplicates are nearly always close to their first occurrence)."""
 
-    RECENT = 200_000
+    RECENT = 100_000
 
     def __init__(self) -> None:
         self._all: set[int] = set()

@@ -38,7 +38,7 @@ DEBTOR_FIELDS = ("name", "document", "birth_date", "street", "number", "compleme
                  "ibge_code", "uf", "cep")
 DEBT_FIELDS = ("external_id", "contract", "installment", "product", "due_date", "principal", "fine_rate",
                "interest_rate", "original_creditor_name", "original_creditor_cnpj", "creditor_cnpj", "tags")
-CACHE_LIMIT = 50_000
+CACHE_LIMIT = 20_000  # repeats are local (a debtor's rows are adjacent): a small memo catches them
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,7 +185,6 @@ class RowParser:
         self._derived_id = "external_id" not in cmap.fields
         self._debtor = _Memo[DebtorRecord](self._parse_debtor)
         self._contacts = _Memo[tuple[ContactRecord, ...]](self._parse_contacts)
-        self._debt = _Memo[DebtRecord](self._parse_debt)
         header_digest = hashlib.blake2b("\x1f".join(cmap.headers).encode(), digest_size=16)
         self._hash_seed = header_digest
 
@@ -196,7 +195,7 @@ class RowParser:
         cells.extend([""] * missing)  # short rows, plus the empty cell absent fields point to
         debtor, debtor_problems = self._debtor(self._pick_debtor(cells))
         contacts, contact_problems = self._contacts(self._pick_contacts(cells))
-        debt, debt_problems = self._debt(self._pick_debt(cells))
+        debt, debt_problems = self._parse_debt(self._pick_debt(cells))  # unique per row: not memoised
         problems = debtor_problems + contact_problems + debt_problems
         if problems or debtor is None or contacts is None or debt is None:
             return [self._error(row, key, value, reason) for key, value, reason in problems]
