@@ -88,6 +88,13 @@ def channels(session: Session) -> dict[uuid.UUID, ChannelInfo]:
     }
 
 
+def _claim_columns() -> tuple[Any, ...]:
+    """What a worker needs to send a row (the ``Claimed`` fields), read by claims and by reconciliation."""
+    m = OutboxMessage
+    return (m.id, m.tenant_id, m.channel_id, m.debt_id, m.debtor_id, m.contact_id, m.recipient, m.kind,
+            m.template_name, m.template_language, m.template_params, m.attempts)
+
+
 def claim(
     session: Session,
     *,
@@ -101,20 +108,7 @@ def claim(
     (recipient pair limit, account tier): such rows go back to pending with a later ``not_before``."""
     m = OutboxMessage
     query = (
-        select(
-            m.id,
-            m.tenant_id,
-            m.channel_id,
-            m.debt_id,
-            m.debtor_id,
-            m.contact_id,
-            m.recipient,
-            m.kind,
-            m.template_name,
-            m.template_language,
-            m.template_params,
-            m.attempts,
-        )
+        select(*_claim_columns())
         .where(m.status == OutboxStatus.PENDING, m.not_before <= now)
         .order_by(m.not_before)
         .limit(limit)
@@ -447,21 +441,7 @@ def reconcile(
 
     m = OutboxMessage
     query = (
-        select(
-            m.id,
-            m.tenant_id,
-            m.channel_id,
-            m.debt_id,
-            m.debtor_id,
-            m.contact_id,
-            m.recipient,
-            m.kind,
-            m.template_name,
-            m.template_language,
-            m.template_params,
-            m.attempts,
-            m.sending_at,
-        )
+        select(*_claim_columns(), m.sending_at)
         .where(m.status == OutboxStatus.SENDING, m.sending_at < now - doubt_after)
         .order_by(m.sending_at)
         .limit(limit)
