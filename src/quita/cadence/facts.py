@@ -10,15 +10,15 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from quita.cadence.models import IdentityConfirmation, PlanDecision
 from quita.dispatch.models import OutboxMessage, OutboxStatus
+from quita.kit.db.sets import chunk_size, chunks, member_of
 from quita.portfolio.models import ContactKind, ContactPoint, ContactStatus, Debtor, Provenance
 from quita.tenant.models import Creditor
 
@@ -30,12 +30,6 @@ ATTEMPT_STATUSES = (
     OutboxStatus.UNKNOWN,
 )
 _PROVENANCE_RANK = {Provenance.DEBTOR_PROVIDED: 0, Provenance.CONTRACT: 1, Provenance.ENRICHED: 2}
-_CHUNK = {"sqlite": 900}  # below SQLite's bound-parameter limit; PostgreSQL takes a whole batch at once
-
-
-def _chunks(ids: Sequence[Any], size: int = 900) -> Iterable[Sequence[Any]]:
-    for start in range(0, len(ids), size):
-        yield ids[start : start + size]
 
 
 def _aware(value: dt.datetime | None) -> dt.datetime | None:
@@ -132,11 +126,12 @@ def load_batch_facts(
     history_days: int = 30,
 ) -> BatchFacts:
     facts = BatchFacts()
-    size = _CHUNK.get(session.get_bind().dialect.name, 20_000)
+    dialect = session.get_bind().dialect.name
+    size = chunk_size(dialect)
     unique_debtors = list(dict.fromkeys(debtor_ids))
     since = now - dt.timedelta(days=history_days)
     by_debtor: dict[uuid.UUID, list[ContactRow]] = defaultdict(list)
-    for part in _chunks(unique_debtors, size):
+    for part in chunks(unique_debtors, size):
         for r in session.execute(
             select(
                 Debtor.id,
@@ -146,7 +141,7 @@ def load_batch_facts(
                 Debtor.is_deceased,
                 Debtor.is_vulnerable,
                 Debtor.in_dispute,
-            ).where(Debtor.tenant_id == tenant_id, Debtor.id.in_(part))
+            ).where(Debtor.tenant_id == tenant_id, member_of(Debtor.id, part, dialect))
         ):
             facts.debtors[r.id] = DebtorRow(
                 r.name, r.uf, r.ibge_code, r.is_deceased, r.is_vulnerable, r.in_dispute
@@ -162,7 +157,7 @@ def load_batch_facts(
                 ContactPoint.opted_out_at,
             ).where(
                 ContactPoint.tenant_id == tenant_id,
-                ContactPoint.debtor_id.in_(part),
+                member_of(ContactPoint.debtor_id, part, dialect),
                 ContactPoint.kind == ContactKind.PHONE,
             )
         ):
@@ -178,14 +173,15 @@ def load_batch_facts(
             )
         for i in session.execute(
             select(IdentityConfirmation.debtor_id, IdentityConfirmation.contact_id).where(
-                IdentityConfirmation.tenant_id == tenant_id, IdentityConfirmation.debtor_id.in_(part)
+                IdentityConfirmation.tenant_id == tenant_id,
+                member_of(IdentityConfirmation.debtor_id, part, dialect),
             )
         ):
             facts.confirmed.add((i.debtor_id, i.contact_id))
         for a in session.execute(
             select(OutboxMessage.debtor_id, OutboxMessage.sent_at, OutboxMessage.not_before).where(
                 OutboxMessage.tenant_id == tenant_id,
-                OutboxMessage.debtor_id.in_(part),
+                member_of(OutboxMessage.debtor_id, part, dialect),
                 OutboxMessage.status.in_(ATTEMPT_STATUSES),
                 OutboxMessage.created_at >= since,
             )
@@ -194,10 +190,10 @@ def load_batch_facts(
     for debtor_id, rows in by_debtor.items():
         facts.contacts[debtor_id] = _best_contact(rows)
     facts.last_inbound = last_inbound_by_contact(session, tenant_id, [c.id for c in facts.contacts.values()])
-    for part in _chunks(list(debt_ids), size):
+    for part in chunks(list(debt_ids), size):
         for o in session.execute(
             select(OutboxMessage.debt_id, OutboxMessage.step_key).where(
-                OutboxMessage.tenant_id == tenant_id, OutboxMessage.debt_id.in_(part)
+                OutboxMessage.tenant_id == tenant_id, member_of(OutboxMessage.debt_id, part, dialect)
             )
         ):
             if o.debt_id is None:
@@ -210,7 +206,7 @@ def load_batch_facts(
                 PlanDecision.debt_id, PlanDecision.step_key, PlanDecision.outcome, PlanDecision.earliest_at
             ).where(
                 PlanDecision.tenant_id == tenant_id,
-                PlanDecision.debt_id.in_(part),
+                member_of(PlanDecision.debt_id, part, dialect),
                 PlanDecision.local_day == today,
             )
         ):
@@ -227,13 +223,14 @@ def last_inbound_by_contact(
     except ImportError:  # the channel capability is optional for planning
         return {}
     found: dict[uuid.UUID, dt.datetime] = {}
-    size = _CHUNK.get(session.get_bind().dialect.name, 20_000)
-    for part in _chunks(list(contact_ids), size):
+    dialect = session.get_bind().dialect.name
+    size = chunk_size(dialect)
+    for part in chunks(list(contact_ids), size):
         for contact_id, at in session.execute(
             select(Conversation.contact_id, func.max(Conversation.last_inbound_at))
             .where(
                 Conversation.tenant_id == tenant_id,
-                Conversation.contact_id.in_(part),
+                member_of(Conversation.contact_id, part, dialect),
                 Conversation.last_inbound_at.is_not(None),
             )
             .group_by(Conversation.contact_id)

@@ -60,6 +60,7 @@ from quita.compliance.domain.location import LocationError, resolve_location
 from quita.compliance.rulesets import load_ruleset
 from quita.dispatch.models import OutboxMessage, OutboxStatus
 from quita.kit.db import Database
+from quita.kit.db.sets import member_of
 from quita.portfolio import models as pm
 
 SAO_PAULO = ZoneInfo("America/Sao_Paulo")
@@ -457,10 +458,19 @@ def _debt_batches(
     cadence_list: list[Cadence],
     today: dt.date,
     batch_size: int,
+    dialect: str,
 ) -> Iterator[list[Any]]:
     statuses = sorted({s for c in cadence_list for s in c.match.statuses})
     lo = min(c.offset_range[0] for c in cadence_list) - 1  # ±1 day: a debtor's local day may differ from SP's
     hi = max(c.offset_range[1] for c in cadence_list) + 1
+    due_dates = sorted(
+        {
+            today - dt.timedelta(days=n + shift)
+            for c in cadence_list
+            for n in c.active_days()
+            for shift in (-1, 0, 1)
+        }
+    )
     after: uuid.UUID | None = None
     d = pm.Debt
     while True:
@@ -481,6 +491,7 @@ def _debt_batches(
                 d.status.in_(statuses),
                 d.due_date >= today - dt.timedelta(days=hi),
                 d.due_date <= today - dt.timedelta(days=lo),
+                member_of(d.due_date, due_dates, dialect),
             )
             .order_by(d.id)
             .limit(batch_size)
@@ -606,7 +617,9 @@ def plan_tenant(
     with database.transaction() as session:
         ctx = tenant_context(session, tenant_id, now)
     today = now.astimezone(SAO_PAULO).date()
-    for rows in _debt_batches(database.session_factory, tenant_id, ctx.cadences, today, batch_size):
+    for rows in _debt_batches(
+        database.session_factory, tenant_id, ctx.cadences, today, batch_size, database.engine.dialect.name
+    ):
         stats.batches += 1
         stats.scanned += len(rows)
         with database.transaction() as session:

@@ -58,6 +58,14 @@ def test_active_step_is_never_in_the_future(days: int) -> None:
     assert step is None or step.offset <= days <= step.offset + default_cadence().grace_days
 
 
+
+@given(st.integers(min_value=0, max_value=5), st.lists(st.integers(-20, 60), min_size=1, max_size=6, unique=True))
+def test_active_days_are_exactly_the_days_some_step_is_active(grace: int, offsets: list[int]) -> None:
+    steps = [{"at": f"D{o:+d}" if o else "D0", "template": "t"} for o in sorted(offsets)]
+    c = parse_cadence(default_mapping() | {"grace_days": grace, "steps": steps})
+    expected = {d for d in range(-100, 200) if active_step(c, DUE, DUE + dt.timedelta(days=d)) is not None}
+    assert c.active_days() == expected
+
 def test_first_match_wins_in_priority_order() -> None:
     big = default_mapping() | {"name": "grandes", "priority": 10, "match": {"amount": {"min": "1000.00"}}}
     sp = default_mapping() | {"name": "sp", "priority": 20, "match": {"uf": ["SP"], "tags_any": ["cartao"]}}

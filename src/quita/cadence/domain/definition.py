@@ -147,6 +147,17 @@ class Cadence:
         """Days-overdue values for which some step can be active (for the planner's SQL prefilter)."""
         return self.steps[0].offset, self.steps[-1].offset + self.grace_days
 
+    def active_days(self) -> frozenset[int]:
+        """Days-overdue values on which some step is active: the planner's SQL prefilter, so a portfolio
+        whose due dates spread over years is not read row by row only to find most rows have no step today."""
+        days: set[int] = set()
+        for i, step in enumerate(self.steps):
+            last = step.offset + self.grace_days
+            if i + 1 < len(self.steps):
+                last = min(last, self.steps[i + 1].offset - 1)
+            days.update(range(step.offset, last + 1))
+        return frozenset(days)
+
 
 def step_key(offset: int) -> str:
     return "D0" if offset == 0 else f"D{offset:+d}"
