@@ -32,5 +32,5 @@ def member_of(column: Any, values: Iterable[Any], dialect: str) -> ColumnElement
     """``column`` is one of ``values``: one array parameter on PostgreSQL, ``IN`` elsewhere."""
     items = list(values)
     if dialect == "postgresql":
-        return column == any_(bindparam(None, items, type_=ARRAY(column.type)))  # type: ignore[no-any-return]
-    return column.in_(items)  # type: ignore[no-any-return]
+        return column == any_(bindparam(None, items, type_=ARRAY(column.type)))
+    return column.in_(items)
