@@ -6,6 +6,7 @@ import typer
 
 from quita.bench.cli import app as bench_app
 from quita.bot.cli import app as bot_app
+from quita.bot.cli import handoff_app
 from quita.cadence.cli import app as cadence_app
 from quita.compliance.cli import app as compliance_app
 from quita.dispatch.cli import register as register_dispatch
@@ -27,6 +28,7 @@ app.add_typer(creditor_app, name="creditor")
 app.add_typer(apikey_app, name="apikey")
 app.add_typer(bench_app, name="bench")
 app.add_typer(bot_app, name="bot")
+app.add_typer(handoff_app, name="handoff")
 app.add_typer(compliance_app, name="compliance")
 app.add_typer(payments_app, name="payments")
 app.add_typer(boleto_app, name="boleto")

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import json
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 from typing import Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
+from sqlalchemy.orm import Session
 
 from quita.bot.nlu.intents import Intent
 
@@ -102,3 +106,80 @@ def evaluate(
     if show_misses:
         for miss in report.misses:
             console.print(f"{miss.source}: {miss.expected.value} → {miss.predicted.value}: {miss.text!r}")
+
+
+# --------------------------------------------------------------------------- handoff queue (quita handoff)
+
+handoff_app = typer.Typer(
+    no_args_is_help=True, help="Fila de atendimento humano: conversas que o bot passou."
+)
+
+
+@handoff_app.command("list")
+def handoff_list(
+    tenant: Annotated[str, typer.Option("--tenant", help="Slug do tenant.")],
+    status: Annotated[str | None, typer.Option("--status", help="open, assigned ou closed.")] = None,
+    limit: Annotated[int, typer.Option("--limit", min=1, max=500)] = 50,
+) -> None:
+    """Lista os atendimentos, do mais antigo ao mais novo."""
+    from quita.bot import service
+    from quita.kit.cli import console, fail
+
+    if status is not None and status not in ("open", "assigned", "closed"):
+        raise fail("--status: use open, assigned ou closed")
+    with _handoff_session(tenant) as (session, tenant_id):
+        items = service.list_handoffs(session, tenant_id, status, limit=limit)
+        table = Table("id", "fila", "motivo", "situação", "atendente", "desde")
+        for i in items:
+            table.add_row(str(i.id), i.queue, i.reason, i.status, i.assigned_to or "—",
+                          i.created_at.strftime("%Y-%m-%d %H:%M UTC"))  # fmt: skip
+    console.print(table)
+
+
+@handoff_app.command("assign")
+def handoff_assign(
+    handoff_id: Annotated[str, typer.Argument(help="id do atendimento")],
+    tenant: Annotated[str, typer.Option("--tenant", help="Slug do tenant.")],
+    agent: Annotated[str, typer.Option("--agent", help="Quem assume a conversa.")],
+) -> None:
+    """Atribui um atendimento a uma pessoa (o bot continua calado)."""
+    from quita.bot import service
+
+    with _handoff_session(tenant) as (session, tenant_id):
+        item = service.assign_handoff(session, tenant_id, _uuid(handoff_id), agent)
+        typer.echo(f"atendimento {item.id} atribuído a {item.assigned_to}")
+
+
+@handoff_app.command("close")
+def handoff_close(
+    handoff_id: Annotated[str, typer.Argument(help="id do atendimento")],
+    tenant: Annotated[str, typer.Option("--tenant", help="Slug do tenant.")],
+    agent: Annotated[str | None, typer.Option("--agent", help="Quem encerra.")] = None,
+) -> None:
+    """Encerra o atendimento: a conversa volta para o bot."""
+    from quita.bot import service
+    from quita.kit.cli import cli_actor
+
+    with _handoff_session(tenant) as (session, tenant_id):
+        item = service.close_handoff(session, tenant_id, _uuid(handoff_id), agent or cli_actor())
+        typer.echo(f"atendimento {item.id} encerrado; a conversa voltou para o bot")
+
+
+def _uuid(value: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        raise typer.BadParameter(f"id inválido: {value!r}") from None
+
+
+@contextmanager
+def _handoff_session(tenant: str) -> Iterator[tuple[Session, uuid.UUID]]:
+    from quita.kit.cli import fail, open_database
+    from quita.kit.errors import QuitaError
+    from quita.tenant import service as tenants
+
+    try:
+        with open_database().transaction() as session:
+            yield session, tenants.get_tenant(session, tenant).id
+    except QuitaError as exc:
+        raise fail(exc.message) from None

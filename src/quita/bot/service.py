@@ -514,11 +514,27 @@ def _business_days_after(day: dt.date, n: int) -> dt.date:
 # --------------------------------------------------------------------------- handoff queue
 
 
-def list_handoffs(session: Session, tenant_id: uuid.UUID, status: str | None = None) -> list[HandoffItem]:
+def list_handoffs(
+    session: Session,
+    tenant_id: uuid.UUID,
+    status: str | None = None,
+    *,
+    after: uuid.UUID | None = None,
+    limit: int | None = None,
+) -> list[HandoffItem]:
+    """Oldest first (a queue); ``after`` is the last item of the previous page (keyset on created_at, id)."""
     query = select(HandoffItem).where(HandoffItem.tenant_id == tenant_id)
     if status is not None:
         query = query.where(HandoffItem.status == status)
-    return list(session.scalars(query.order_by(HandoffItem.created_at, HandoffItem.id)))
+    if after is not None:
+        last = session.get(HandoffItem, after)
+        if last is not None and last.tenant_id == tenant_id:
+            query = query.where(
+                (HandoffItem.created_at > last.created_at)
+                | ((HandoffItem.created_at == last.created_at) & (HandoffItem.id > last.id))
+            )
+    query = query.order_by(HandoffItem.created_at, HandoffItem.id)
+    return list(session.scalars(query if limit is None else query.limit(limit)))
 
 
 def assign_handoff(session: Session, tenant_id: uuid.UUID, handoff_id: uuid.UUID, agent: str) -> HandoffItem:
@@ -528,5 +544,40 @@ def assign_handoff(session: Session, tenant_id: uuid.UUID, handoff_id: uuid.UUID
     if item.status == "closed":
         raise Conflict("este atendimento já foi encerrado", code="handoff_closed")
     item.status, item.assigned_to, item.assigned_at = "assigned", agent[:100], utcnow()
+    session.flush()
+    return item
+
+
+def close_handoff(session: Session, tenant_id: uuid.UUID, handoff_id: uuid.UUID, agent: str) -> HandoffItem:
+    """Closes the item and, when no other item holds the conversation, gives it back to the bot: to the
+    agreement, the menu (identity already confirmed) or the identity question, with a fresh count."""
+    item = session.get(HandoffItem, handoff_id)
+    if item is None or item.tenant_id != tenant_id:
+        raise NotFound("item de atendimento não encontrado", code="handoff_not_found")
+    if item.status == "closed":
+        return item
+    item.status = "closed"
+    item.assigned_to = item.assigned_to or agent[:100]
+    session.flush()
+    still_held = session.scalar(
+        select(HandoffItem.id).where(
+            HandoffItem.tenant_id == tenant_id,
+            HandoffItem.bot_conversation_id == item.bot_conversation_id,
+            HandoffItem.status != "closed",
+        )
+    )
+    row = session.get(BotConversation, item.bot_conversation_id)
+    if still_held is None and row is not None and row.tenant_id == tenant_id:
+        state = ConversationState.from_json(row.state)
+        if state.step is Step.HUMAN:
+            if state.agreement_offer:
+                step = Step.IN_AGREEMENT
+            elif state.identity_verified:
+                step = Step.MENU
+            else:
+                step = Step.AWAITING_IDENTITY
+            state = replace(state, step=step, misunderstandings=0, identity_failures=0)
+            row.state, row.step, row.version = state.to_json(), step.value, row.version + 1
+    _audit(session, tenant_id, "handoff.closed", item.id, {"agent": agent[:100]})
     session.flush()
     return item

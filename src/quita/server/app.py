@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 import quita
+from quita.bot import api as bot_api
 from quita.cadence import api as cadence_api
 from quita.config import Settings, get_settings
 from quita.dispatch import tasks as dispatch_tasks
@@ -58,6 +59,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.state.settings = settings
     app.state.database = database
     install_error_handlers(app)
+    whatsapp_webhooks.install(app)  # raw ASGI intake for POST /webhooks/whatsapp (the hot path)
 
     @app.get("/health", tags=["health"])
     def health() -> dict[str, str]:
@@ -70,4 +72,5 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.include_router(payments_api.router)
     app.include_router(payments_webhooks.router)
     app.include_router(cadence_api.router)
+    app.include_router(bot_api.router)
     return app
