@@ -27,6 +27,11 @@ class Settings(BaseSettings):
     # Embedded mode: `quita serve` on SQLite also runs the cadence planner and the dispatcher.
     # (With PostgreSQL that work belongs to `quita worker` processes and this is ignored.)
     embedded_dispatch: bool = True
+    # Scaled mode's job engine: amqp://… (RabbitMQ) or redis://… sends jobs to Dramatiq, consumed by
+    # `quita worker` processes. Absent: jobs run on the in-process threads above (embedded).
+    broker_url: str | None = None
+    # The broker queue (one per deployment; tests use their own).
+    job_queue: str = "quita-jobs"
 
     @property
     def is_sqlite(self) -> bool:

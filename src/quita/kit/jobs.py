@@ -1,17 +1,25 @@
 """Background jobs, enqueued only after the transaction that asked for them commits.
 
 The database is the source of truth (a job's state lives in its own table, e.g. ``import_jobs``);
-the runner only moves work. In the embedded mode jobs run on threads inside ``quita serve``; the
-scaled mode plugs a broker-backed engine into the same ``enqueue`` (see docs/architecture.md).
+the runner only moves work, so every job must be safe to run again. Two runners, one interface
+(``submit(name, payload)``):
+
+* embedded (default): :class:`InProcessRunner`, a thread pool inside ``quita serve``;
+* scaled (``QUITA_BROKER_URL`` set): :class:`quita.kit.broker.BrokerRunner`, Dramatiq on RabbitMQ (or
+  Redis); ``quita serve`` and ``quita worker`` send, ``quita worker`` processes consume.
+
+Payloads are small JSON objects (ids as strings): they cross process boundaries in the scaled mode.
 """
 
 from __future__ import annotations
 
+import importlib
 import logging
+import pkgutil
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy.orm import Session
 
@@ -32,13 +40,50 @@ def job(name: str) -> Callable[[JobHandler], JobHandler]:
     return register
 
 
+def handler_for(name: str) -> JobHandler:
+    handler = _HANDLERS.get(name)
+    if handler is None:
+        raise LookupError(f"no job handler registered as {name!r}")
+    return handler
+
+
+def registered() -> list[str]:
+    return sorted(_HANDLERS)
+
+
+def load_all_jobs() -> list[str]:
+    """Imports every ``quita.<capability>.jobs`` module, so a worker process knows every handler a
+    server process may send it (discovery: a new capability does not edit this file)."""
+    import quita
+
+    for module in pkgutil.iter_modules(quita.__path__):
+        if not module.ispkg:
+            continue
+        name = f"quita.{module.name}.jobs"
+        try:
+            importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name != name:
+                raise
+    return registered()
+
+
 def enqueue_after_commit(session: Session, name: str, payload: dict[str, Any]) -> None:
     """Buffers a job on the unit of work; ``Database.transaction`` hands it over after commit."""
     session.info.setdefault(PENDING_KEY, []).append((name, payload))
 
 
+class JobRunner(Protocol):
+    def submit(self, name: str, payload: dict[str, Any]) -> Any: ...
+
+    def shutdown(self) -> None: ...
+
+
 class InProcessRunner:
     """Runs jobs on a small thread pool inside the current process (embedded mode)."""
+
+    #: Jobs submitted here run in this process (a sender may coalesce nudges on that basis).
+    remote = False
 
     def __init__(self, database: Any, threads: int = 2) -> None:
         self.database = database
@@ -47,9 +92,7 @@ class InProcessRunner:
         self._futures: set[Future[None]] = set()
 
     def submit(self, name: str, payload: dict[str, Any]) -> Future[None]:
-        handler = _HANDLERS.get(name)
-        if handler is None:
-            raise LookupError(f"no job handler registered as {name!r}")
+        handler = handler_for(name)
         future = self._pool.submit(self._run, name, handler, payload)
         with self._lock:
             self._futures.add(future)
@@ -74,3 +117,17 @@ class InProcessRunner:
 
     def shutdown(self) -> None:
         self._pool.shutdown(wait=True, cancel_futures=False)
+
+
+def runner_for(
+    database: Any, *, broker_url: str | None, queue: str = "quita-jobs", threads: int = 2
+) -> JobRunner:
+    """The process's job runner: the broker when one is configured (scaled), else threads (embedded).
+
+    A broker runner only *sends* here; consuming is ``quita worker``'s business (see
+    :meth:`quita.kit.broker.BrokerRunner.consume`)."""
+    if broker_url:
+        from quita.kit.broker import BrokerRunner
+
+        return BrokerRunner(database, broker_url, queue=queue)
+    return InProcessRunner(database, threads=threads)

@@ -17,7 +17,7 @@ from quita.importing import api as importing_api
 from quita.importing import jobs as importing_jobs
 from quita.kit.api import install_error_handlers
 from quita.kit.db import Database
-from quita.kit.jobs import InProcessRunner
+from quita.kit.jobs import runner_for
 from quita.payments import api as payments_api
 from quita.payments import webhooks as payments_webhooks
 from quita.portfolio import api as portfolio_api
@@ -32,7 +32,9 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        runner = InProcessRunner(database, threads=settings.job_threads)
+        runner = runner_for(  # threads here (embedded), or Dramatiq consumed by `quita worker` (scaled)
+            database, broker_url=settings.broker_url, queue=settings.job_queue, threads=settings.job_threads
+        )
         database.job_sink = runner.submit
         app.state.runner = runner
         with database.transaction() as session:
