@@ -20,6 +20,7 @@ _SUBSCRIBERS: dict[str, list[Handler]] = defaultdict(list)
 # Event names in use (payload keys in parentheses):
 DEBT_STATUS_CHANGED = "debt.status_changed"  # (tenant_id, debt_id, old_status, new_status, actor)
 CONTACT_OPTED_OUT = "contact.opted_out"  # (tenant_id, debtor_id, contact_id | None, channel, actor)
+PAYMENT_RECEIVED = "payments.payment_received"  # (tenant_id, payment_id, charge_id, debt_id, agreement_installment_id, outcome, amount, paid_at)
 INBOUND_MESSAGE = "whatsapp.inbound_message"  # (tenant, channel, conversation, contact, debtor, wamid, text, reply, context)
 
 

@@ -22,6 +22,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from quita.audit import service as audit
+from quita.kit import events
 from quita.kit.db import utcnow
 from quita.kit.jsonable import jsonable
 from quita.payments.domain.cnab_return import CnabReturn, CnabTitle, parse_cnab_return
@@ -269,7 +270,8 @@ def _reconcile(
             applied.review = ReviewKind.OVERPAYMENT
             applied.message = f"pagamento a maior: R$ {payment.amount} para R$ {expected}; excedente R$ {payment.amount - expected}"
             _review(session, tenant_id, payment, ReviewKind.OVERPAYMENT, applied.message, expected, actor)
-        if debt is not None and debt.status != DebtStatus.PAID:
+        # An agreement instalment settles only its part: the agreement (bot) decides when the debt is paid.
+        if debt is not None and debt.status != DebtStatus.PAID and charge.agreement_installment_id is None:
             how = f"{SOURCE_LABEL[incoming.source]} {incoming.reference or ''}".strip()
             change_debt_status(
                 session, tenant_id, debt.id, DebtStatus.PAID, actor=actor, reason=f"pago por {how}"
@@ -292,6 +294,11 @@ def _reconcile(
             "reference": incoming.reference,
         },
     )
+    events.publish(session, events.PAYMENT_RECEIVED, {
+        "tenant_id": tenant_id, "payment_id": payment.id, "charge_id": charge.id, "debt_id": charge.debt_id,
+        "agreement_installment_id": charge.agreement_installment_id, "outcome": str(payment.outcome),
+        "amount": payment.amount, "paid_at": incoming.paid_at, "charge_paid": charge.status == ChargeStatus.PAID,
+    })  # fmt: skip
     return applied
 
 

@@ -169,11 +169,23 @@ def debt_breakdown(debt: Debt, on: dt.date) -> AmountBreakdown:
 
 
 def credited_so_far(session: Session, tenant_id: uuid.UUID, debt_id: uuid.UUID) -> Decimal:
+    """What was paid towards the debt without settling it: partial payments, and every payment of an
+    agreement instalment (settling an instalment settles only that part; if the agreement breaks, the
+    debt goes back to collection with these credited)."""
     total = session.scalar(
-        sa.select(sa.func.coalesce(sa.func.sum(Payment.credited), 0)).where(
+        sa.select(sa.func.coalesce(sa.func.sum(Payment.credited), 0))
+        .select_from(Payment)
+        .outerjoin(Charge, Charge.id == Payment.charge_id)
+        .where(
             Payment.tenant_id == tenant_id,
             Payment.debt_id == debt_id,
-            Payment.outcome == PaymentOutcome.PARTIAL,
+            sa.or_(
+                Payment.outcome == PaymentOutcome.PARTIAL,
+                sa.and_(
+                    Charge.agreement_installment_id.is_not(None),
+                    Payment.outcome.in_((PaymentOutcome.SETTLED, PaymentOutcome.OVERPAID)),
+                ),
+            ),
         )
     )
     return Decimal(total or 0).quantize(Decimal("0.01")) if total is not None else Decimal("0.00")
@@ -246,13 +258,26 @@ def issue_charge(
     today: dt.date | None = None,
     data_dir: Path | None = None,
     pix_client_factory: PixClientFactory | None = None,
+    amount: Decimal | None = None,
+    agreement_installment_id: uuid.UUID | None = None,
+    label: str | None = None,
 ) -> Charge:
     """A boleto (hybrid with a Pix QR when the account has a Pix key) or a Pix charge (``cobv`` at the
-    PSP when one is configured, else a static BR Code) for the debt's updated amount on ``due_date``."""
+    PSP when one is configured, else a static BR Code) for the debt's updated amount on ``due_date``.
+
+    An agreement instalment passes its own ``amount`` (the agreed value, not the debt's balance), its
+    ``agreement_installment_id`` (stored on the charge, so reconciliation settles the instalment and not the
+    whole debt) and a ``label`` ("Parcela 1/6 do acordo") printed on the slip."""
     today = today or today_in_brazil()
     due = due_date or today + dt.timedelta(days=DEFAULT_DAYS_TO_PAY)
     if due < today:
         raise InvalidInput(f"vencimento {due.isoformat()} já passou", code="due_in_past")
+    if (amount is None) != (agreement_installment_id is None):
+        raise InvalidInput(
+            "valor e parcela do acordo vêm juntos (amount e agreement_installment_id)", code="invalid_amount"
+        )
+    if amount is not None and (amount <= 0 or amount != amount.quantize(Decimal("0.01"))):
+        raise InvalidInput(f"valor da parcela inválido: {amount}", code="invalid_amount")
     ctx = _context(session, tenant_id, debt_id)
     if ctx.account is None:
         raise InvalidInput(
@@ -261,17 +286,25 @@ def issue_charge(
         )
     breakdown = debt_breakdown(ctx.debt, due)
     paid = credited_so_far(session, tenant_id, ctx.debt.id)
-    total = breakdown.total - paid
+    items = itemisation(breakdown, paid)
+    if amount is not None:
+        total = amount
+        items["debt_balance"], items["total"] = items["total"], str(amount)
+        items["installment"] = {"id": str(agreement_installment_id), "label": label or "Parcela do acordo",
+                                "amount": str(amount)}  # fmt: skip
+    else:
+        total = breakdown.total - paid
     if total <= 0:
         raise Conflict("o título não tem saldo a cobrar", code="nothing_to_charge")
     charge = Charge(
         tenant_id=tenant_id,
         debt_id=ctx.debt.id,
+        agreement_installment_id=agreement_installment_id,
         kind=kind,
         status=ChargeStatus.ISSUED,
         amount=total,
         amount_paid=Decimal("0.00"),
-        itemisation=itemisation(breakdown, paid),
+        itemisation=items,
         due_date=due,
         created_by=actor,
     )
@@ -299,6 +332,7 @@ def issue_charge(
             "due_date": due,
             "nosso_numero": charge.nosso_numero,
             "txid": charge.txid,
+            "agreement_installment_id": agreement_installment_id,
         },
     )
     return charge
@@ -418,12 +452,7 @@ def _fill_pix(
 
 def _write_pdf(ctx: ChargeContext, charge: Charge, data_dir: Path, today: dt.date) -> Path:
     items = charge.itemisation
-    lines = [LineItem("Valor original", Decimal(items["principal"]))]
-    for key, label in (("fine", "Multa"), ("interest", "Juros de mora"), ("discount", "Desconto")):
-        if Decimal(items[key]):
-            lines.append(LineItem(label, -Decimal(items[key]) if key == "discount" else Decimal(items[key])))
-    if Decimal(items["already_paid"]):
-        lines.append(LineItem("Pago anteriormente", -Decimal(items["already_paid"])))
+    lines = _pdf_lines(items)
     fields = (ctx.account.boleto_fields if ctx.account else None) or {}
     creditor, debtor = ctx.creditor, ctx.debtor
     address = ", ".join(
@@ -460,6 +489,20 @@ def _write_pdf(ctx: ChargeContext, charge: Charge, data_dir: Path, today: dt.dat
     path = folder / f"{charge.id}.pdf"
     path.write_bytes(render_boleto_pdf(document))
     return path
+
+
+def _pdf_lines(items: dict[str, Any]) -> list[LineItem]:
+    """An instalment slip shows the agreed instalment only; a debt slip itemises the updated amount."""
+    installment = items.get("installment")
+    if installment:
+        return [LineItem(str(installment["label"]), Decimal(installment["amount"]))]
+    lines = [LineItem("Valor original", Decimal(items["principal"]))]
+    for key, label in (("fine", "Multa"), ("interest", "Juros de mora"), ("discount", "Desconto")):
+        if Decimal(items[key]):
+            lines.append(LineItem(label, -Decimal(items[key]) if key == "discount" else Decimal(items[key])))
+    if Decimal(items["already_paid"]):
+        lines.append(LineItem("Pago anteriormente", -Decimal(items["already_paid"])))
+    return lines
 
 
 # --- reading and reviewing ---------------------------------------------------------------------------
