@@ -12,14 +12,26 @@ import yaml
 from rich.table import Table
 
 from quita.cadence import service
-from quita.cadence.planner import SAO_PAULO, PlanItem, PlanStats, plan_tenant, tenant_ids
+from quita.cadence.planner import SAO_PAULO, PlanItem, tenant_ids
 from quita.kit.cli import cli_actor, console, fail, open_database, reports_errors
 from quita.tenant import service as tenants
 
 app = typer.Typer(
     no_args_is_help=True, help="Réguas de cobrança: carregar, listar, pré-visualizar o planejamento."
 )
-OUTCOME_PT = {"allowed": "envia", "deferred": "adiada", "blocked": "bloqueada"}
+OUTCOME_PT = {
+    "allowed": "envia",
+    "deferred": "adiada",
+    "blocked": "bloqueada",
+    # decided earlier and stored (the preview shows them so every held-back contact is explained)
+    "planned": "planejada",
+    "sending": "enviando",
+    "sent": "enviada",
+    "failed": "falhou",
+    "unknown": "incerta",
+    "cancelled": "cancelada",
+}
+STYLE = {"allowed": "green", "deferred": "yellow", "blocked": "red", "sent": "green", "planned": "cyan"}
 
 
 @app.command("load")
@@ -100,19 +112,19 @@ def preview(
     except ValueError as exc:
         raise fail(f"data/hora inválida: {exc}") from None
     now = dt.datetime.combine(day, hour, SAO_PAULO).astimezone(dt.UTC)
+    from quita.cadence.preview import preview as run_preview
+
     database = open_database()
-    items: list[PlanItem] = []
-    total = PlanStats()
     try:
         if tenant:
             with database.transaction() as session:
                 ids = [tenants.get_tenant(session, tenant).id]
         else:
             ids = tenant_ids(database)
-        for tenant_id in ids:
-            total.add(plan_tenant(database, tenant_id, now, write=False, on_item=items.append))
+        result = run_preview(database, ids, now)
     finally:
         database.dispose()
+    rows = [(i, "agora") for i in result.items] + [(i, "gravada") for i in result.stored]
     if as_csv:
         writer = csv.writer(sys.stdout)
         writer.writerow(
@@ -128,9 +140,10 @@ def preview(
                 "regras",
                 "motivos",
                 "versao_regras",
+                "origem",
             ]
         )
-        for i in items:
+        for i, origin in rows:
             writer.writerow(
                 [
                     i.debt_id,
@@ -144,29 +157,31 @@ def preview(
                     " ".join(r["rule_id"] for r in i.reasons),
                     _reasons(i),
                     i.ruleset_version,
+                    origin,
                 ]
             )
         return
     table = Table(title=f"Planejamento de {day:%d/%m/%Y} às {hour:%H:%M} (São Paulo) — nada foi gravado")
     for column in ("devedor", "telefone", "passo", "modelo", "decisão", "a partir de", "por quê"):
         table.add_column(column, overflow="fold")
-    style = {"allowed": "green", "deferred": "yellow", "blocked": "red"}
-    for i in items[:limit]:
+    for i, origin in rows[:limit]:
         when = i.earliest_at.astimezone(SAO_PAULO).strftime("%d/%m %H:%M") if i.earliest_at else ""
+        decision = f"[{STYLE.get(i.outcome, 'magenta')}]{OUTCOME_PT[i.outcome]}[/]"
         table.add_row(
             i.debtor_name,
             _mask(i.recipient),
             i.step_key,
-            i.template,
-            f"[{style[i.outcome]}]{OUTCOME_PT[i.outcome]}[/]",
+            i.template or "-",
+            decision + (" (já decidida)" if origin == "gravada" else ""),
             when,
             _reasons(i) if i.outcome != "allowed" else "",
         )
     console.print(table)
+    total = result.stats
     console.print(
         f"títulos examinados: {total.scanned} · com passo hoje: {total.candidates} · envia: {total.allowed} · "
-        f"adiadas: {total.deferred} · bloqueadas: {total.blocked}"
-        + (f" · (tabela mostra {limit}; use --csv para tudo)" if len(items) > limit else "")
+        f"adiadas: {total.deferred} · bloqueadas: {total.blocked} · já decididas antes: {len(result.stored)}"
+        + (f" · (tabela mostra {limit}; use --csv para tudo)" if len(rows) > limit else "")
     )
 
 

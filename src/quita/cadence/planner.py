@@ -231,6 +231,7 @@ class _BatchPlanner:
 
     def __init__(self, ctx: TenantContext, facts: BatchFacts, now: dt.datetime) -> None:
         self.ctx, self.facts, self.now = ctx, facts, now
+        self.decided: list[tuple[uuid.UUID, str]] = []  # (debt, step) skipped as already decided
 
     def decide(self, row: Any) -> PlanItem | None:
         ctx, facts = self.ctx, self.facts
@@ -262,11 +263,13 @@ class _BatchPlanner:
             )
             discloses = False
         if (row.id, key) in facts.existing_steps:
+            self.decided.append((row.id, key))
             return None
         previous = facts.decisions_today.get((row.id, key))
         if previous is not None and (
             previous[0] == "blocked" or (previous[1] is not None and previous[1] > self.now)
         ):
+            self.decided.append((row.id, key))
             return None
         item = _Item(row, debtor, contact, cadence, step, spec, kind, key, today)
         stops = stop_reasons(
@@ -610,8 +613,11 @@ def plan_tenant(
     write: bool = True,
     batch_size: int = DEFAULT_BATCH,
     on_item: Callable[[PlanItem], None] | None = None,
+    on_decided: Callable[[list[tuple[uuid.UUID, str]]], None] | None = None,
 ) -> PlanStats:
-    """Plans one tenant at ``now``; with ``write=False`` (preview) nothing is stored."""
+    """Plans one tenant at ``now``; with ``write=False`` (preview) nothing is stored. ``on_decided``
+    receives, per batch, the (debt, step) pairs skipped because they were already decided (in the
+    outbox, blocked today, or deferred to later): the preview shows their stored decisions."""
     started = time.perf_counter()
     stats = PlanStats()
     with database.transaction() as session:
@@ -636,6 +642,8 @@ def plan_tenant(
                 items.append(item)
                 if on_item is not None:
                     on_item(item)
+            if on_decided is not None and planner.decided:
+                on_decided(planner.decided)
             stats.candidates += len(items)
             stats.allowed += sum(1 for i in items if i.outcome == "allowed")
             stats.deferred += sum(1 for i in items if i.outcome == "deferred")

@@ -49,7 +49,9 @@ class WhatsAppChannel(TenantScoped, Base):
     verify_token_enc: Mapped[str] = mapped_column(Text, nullable=False)
     throughput_mps: Mapped[int] = mapped_column(Integer, default=80, nullable=False)
     # Business-initiated conversations per 24 h Meta allows this number; None = unlimited.
-    messaging_tier_limit: Mapped[int | None] = mapped_column(Integer, default=250)
+    # No column default: an ORM default would turn an explicit None (unlimited) into 250 on insert;
+    # `whatsapp.service.create_channel` defaults to 250 instead.
+    messaging_tier_limit: Mapped[int | None] = mapped_column(Integer)
     paused_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     pause_reason: Mapped[str | None] = mapped_column(String(300))
 
