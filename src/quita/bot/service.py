@@ -252,6 +252,12 @@ def handle_inbound(database: Database, payload: dict[str, Any], *, today: dt.dat
             if event is None:
                 return Handled()
             outcome = decide(state, event, facts)
+            # The compare-and-set first: its UPDATE opens the write transaction, so the savepoint below nests in
+            # it (pysqlite starts no transaction for a SAVEPOINT, and a RELEASE outside one commits at once: a
+            # lost race would then leave the wamid marked as answered and the message never answered).
+            if not _save(session, row, outcome.state):
+                session.rollback()
+                continue
             try:
                 with session.begin_nested():
                     session.add(
@@ -261,10 +267,8 @@ def handle_inbound(database: Database, payload: dict[str, Any], *, today: dt.dat
                     )
                     session.flush()
             except IntegrityError:
-                return Handled(duplicate=True)
-            if not _save(session, row, outcome.state):
                 session.rollback()
-                continue
+                return Handled(duplicate=True)
             extra: list[Reply] = []
             for command in outcome.commands:
                 extra.extend(apply_command(session, inbound, row, debt, facts, command))
