@@ -127,9 +127,9 @@ def _payloads(count: int, number_index: int) -> list[tuple[str, dict[str, Any]]]
 
 async def _raw(sim: Simulator, count: int, numbers: int, concurrency: int) -> DispatchBenchResult:
     from quita.dispatch.limits import MemoryLimiter
+    from quita.whatsapp.transport import LeanTransport
 
     limiter = MemoryLimiter()
-    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
     accepted = 0
     slots = asyncio.Semaphore(concurrency)
 
@@ -156,7 +156,10 @@ async def _raw(sim: Simulator, count: int, numbers: int, concurrency: int) -> Di
         await asyncio.gather(*tasks)
 
     async with httpx.AsyncClient(
-        base_url=sim.url, headers={"Authorization": f"Bearer {TOKEN}"}, limits=limits, timeout=30
+        base_url=sim.url,
+        headers={"Authorization": f"Bearer {TOKEN}"},
+        transport=LeanTransport(max_connections=concurrency),
+        timeout=30,
     ) as client:
         started = time.perf_counter()
         await asyncio.gather(*(lane(client, NUMBERS[i], i) for i in range(numbers)))

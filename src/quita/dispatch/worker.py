@@ -32,6 +32,7 @@ from quita.dispatch.service import ChannelInfo, Claimed, Outcome
 from quita.kit.db import Database, utcnow
 from quita.whatsapp.client import WhatsAppClient
 from quita.whatsapp.domain.messages import TemplateMessage, TextParam
+from quita.whatsapp.transport import LeanTransport
 
 log = logging.getLogger("quita.dispatch")
 
@@ -297,9 +298,6 @@ class Dispatcher:
 
         with self.database.transaction() as session:
             channel = session.get_one(WhatsAppChannel, channel_id)
-            limits = httpx.Limits(
-                max_connections=self.settings.concurrency, max_keepalive_connections=self.settings.concurrency
-            )
             timeout = httpx.Timeout(self.settings.http_timeout, connect=5.0)
             return WhatsAppClient(
                 phone_number_id=channel.phone_number_id,
@@ -307,7 +305,7 @@ class Dispatcher:
                 graph_url=channel.graph_url,
                 api_version=channel.api_version,
                 timeout=timeout,
-                transport=httpx.AsyncHTTPTransport(limits=limits),
+                transport=LeanTransport(max_connections=self.settings.concurrency),
             )
 
 

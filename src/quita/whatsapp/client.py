@@ -24,6 +24,7 @@ import base64
 import binascii
 import hashlib
 import re
+import urllib.request
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -54,6 +55,7 @@ from quita.whatsapp.domain.messages import (
 )
 from quita.whatsapp.domain.responses import MediaInfo, SendResult
 from quita.whatsapp.domain.window import is_window_open, window_closes_at
+from quita.whatsapp.transport import LeanTransport
 
 __all__ = [
     "DEFAULT_API_VERSION",
@@ -115,6 +117,9 @@ class WhatsAppClient:
         self._clock = clock
         self._max_download_bytes = max_download_bytes
         self._graph_is_https = graph_url.startswith("https://")
+        if transport is None and not _proxy_configured():
+            # httpx's own pool costs ~8 ms of CPU a request at dispatcher concurrency; see transport.py.
+            transport = LeanTransport()
         self._http = httpx.AsyncClient(
             base_url=f"{graph_url.rstrip('/')}/{api_version}/",
             headers={"Authorization": f"Bearer {access_token}"},
@@ -283,6 +288,12 @@ class WhatsAppClient:
             f"HTTP {status} without a Graph error envelope: {snippet!r}; the request may have been processed",
             http_status=status,
         )
+
+
+def _proxy_configured() -> bool:
+    """A proxy in the environment needs httpx's own transport (the lean one speaks only direct HTTP)."""
+    proxies = urllib.request.getproxies()
+    return any(k in proxies for k in ("http", "https", "all"))
 
 
 def _retry_after(response: httpx.Response) -> float | None:
