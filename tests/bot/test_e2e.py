@@ -573,3 +573,39 @@ def test_two_messages_at_once_each_answered_once(stack: Stack) -> None:
     assert len(replies) == 2, replies
     assert all("Total atualizado" in body_of(r) for r in replies)
     assert phone.state().version == version + 2
+
+
+# --------------------------------------------------------------------------- quita bot chat
+
+
+def test_bot_chat_from_the_terminal(stack: Stack, monkeypatch: pytest.MonkeyPatch) -> None:
+    from typer.testing import CliRunner
+
+    from quita.cli import app
+    from quita.config import get_settings
+
+    phone = stack.debtor()
+    phone.first_contact()
+    monkeypatch.setenv("QUITA_DATABASE_URL", stack.settings.database_url)
+    get_settings.cache_clear()
+    try:
+        args = ["bot", "chat", "--tenant", "bot-e2e", "--phone", f"+{phone.number}", "--sim-url", stack.sim.url,
+                "--quiet", "0.6", "--wait", "3"]  # fmt: skip
+        # "1" taps the template's first quick reply ([Sou eu]); after the disclosure "2" taps the list's "Parcelar".
+        result = CliRunner().invoke(app, args, input="1\n529\n2\nsair\n")
+        unknown = CliRunner().invoke(app, [*args[:4], "--phone", "+5511900000000", *args[6:]])
+    finally:
+        get_settings.cache_clear()
+    assert result.exit_code == 0, result.output
+    out = result.output
+    assert "Conversando como Maria da Silva" in out
+    assert "[1] Sim" in out or "[1] Sou eu" in out
+    assert "três primeiros dígitos" in out
+    assert "Total atualizado" in out and "[2] Parcelar" in out
+    assert "Estas são as condições" in out and "CET" in out
+    assert unknown.exit_code == 2 and "não pertence" in unknown.output
+    with stack.database.transaction() as session:
+        assert session.scalars(
+            select(BotConversation).where(BotConversation.debtor_id == phone.debtor_id)
+        ).one()
+    assert phone.state().step == "choosing_plan"

@@ -108,6 +108,84 @@ def evaluate(
             console.print(f"{miss.source}: {miss.expected.value} → {miss.predicted.value}: {miss.text!r}")
 
 
+# --------------------------------------------------------------------------- quita bot chat
+
+
+@app.command()
+def chat(
+    tenant: Annotated[str, typer.Option("--tenant", help="Slug do tenant.")],
+    phone: Annotated[str, typer.Option("--phone", help="Telefone do devedor, ex.: +5511988887777.")],
+    sim_url: Annotated[str, typer.Option("--sim-url", help="Endereço do simulador de WhatsApp.")] = (
+        "http://127.0.0.1:8081"
+    ),
+    quiet: Annotated[
+        float, typer.Option("--quiet", min=0.2, help="Segundos sem mensagem nova = resposta completa.")
+    ] = 1.2,
+    wait: Annotated[
+        float, typer.Option("--wait", min=0.5, help="Segundos de espera quando o bot fica calado.")
+    ] = 10.0,
+) -> None:
+    """Converse com o bot pelo terminal, como o devedor, através do simulador (digite o número de uma opção
+    para tocá-la; "sair" encerra)."""
+    from quita.bot.chat import ChatSession, format_shown
+    from quita.br.phones import InvalidPhone, normalise_phone
+    from quita.kit.cli import console, fail
+
+    try:
+        number = normalise_phone(phone)
+    except InvalidPhone as exc:
+        raise fail(f"--phone: {exc}") from None
+    name = _debtor_name(tenant, number.match_key)
+    session = ChatSession(sim_url.rstrip("/"), number.e164.lstrip("+"), name, quiet_s=quiet, timeout_s=wait)
+    try:
+        earlier = session.catch_up()
+    except Exception as exc:
+        raise fail(f"simulador indisponível em {sim_url}: {exc}") from None
+    console.print(f'Conversando como {name} ({number.e164}). Digite "sair" para encerrar.', highlight=False)
+    for item in earlier[-3:]:
+        console.print(f"[bold]empresa>[/bold] {format_shown(item)}", highlight=False)
+    while True:
+        try:
+            line = typer.prompt("você", prompt_suffix="> ")
+        except (EOFError, typer.Abort):
+            break
+        if line.strip().lower() in ("sair", "/sair", "exit", "quit"):
+            break
+        if not line.strip():
+            continue
+        replies = session.send(line)
+        if not replies:
+            console.print("[dim](sem resposta)[/dim]")
+        for item in replies:
+            console.print(f"[bold]empresa>[/bold] {format_shown(item)}", highlight=False)
+
+
+def _debtor_name(tenant: str, key: str) -> str:
+    """The debtor who owns this phone in the tenant (a chat with an unknown number would go unanswered)."""
+    from sqlalchemy import select
+
+    from quita.kit.cli import fail, open_database
+    from quita.kit.errors import QuitaError
+    from quita.portfolio.models import ContactPoint, Debtor
+    from quita.tenant import service as tenants
+
+    try:
+        with open_database().transaction() as session:
+            tenant_id = tenants.get_tenant(session, tenant).id
+            name = session.scalar(
+                select(Debtor.name)
+                .join(ContactPoint, ContactPoint.debtor_id == Debtor.id)
+                .where(ContactPoint.tenant_id == tenant_id, Debtor.tenant_id == tenant_id,
+                       ContactPoint.match_key == key)
+                .limit(1)
+            )  # fmt: skip
+    except QuitaError as exc:
+        raise fail(exc.message) from None
+    if name is None:
+        raise fail("este telefone não pertence a nenhum devedor deste tenant")
+    return str(name)
+
+
 # --------------------------------------------------------------------------- handoff queue (quita handoff)
 
 handoff_app = typer.Typer(
