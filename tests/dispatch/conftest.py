@@ -1,7 +1,19 @@
+"""Dispatcher fixtures. Every dispatcher test that takes ``database`` runs in both deployment modes:
+
+* ``embedded``: SQLite, the in-memory limiter, jobs on in-process threads;
+* ``scaled``: PostgreSQL, the Redis limiter (a ``Dispatcher`` built without an explicit limiter gets a
+  :class:`RedisLimiter` on its own key prefix instead of the in-memory one), and jobs sent to Dramatiq on
+  the real RabbitMQ and consumed by a Dramatiq worker. With ``CI=true`` an unreachable Redis or RabbitMQ
+  fails the test instead of skipping it.
+"""
+
 from __future__ import annotations
 
 import asyncio
+import shutil
+import uuid
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -16,6 +28,57 @@ from quita.simulator.whatsapp.schemas import SimConfig
 from quita.whatsapp.templates import starter_definitions
 from tests.cadence.portfolio import SECRET_KEY
 from tests.conftest import ServerThread
+from tests.kit.brokers import check_rabbitmq, check_redis, delete_queue
+
+LIMITER_REDIS_URL = "redis://127.0.0.1:6379/13"
+
+
+@pytest.fixture(params=["embedded", "scaled"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "embedded":
+        path = tmp_path / "quita.db"
+        shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
+        return f"sqlite:///{path}"
+    url: str = request.getfixturevalue("postgres_url")
+    return url
+
+
+@pytest.fixture(autouse=True)
+def deployment_mode(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[str | None]:
+    """Wires the scaled mode's shared services around a PostgreSQL ``database`` (see the module doc)."""
+    if "database" not in request.fixturenames:
+        yield None
+        return
+    url: str = request.getfixturevalue("database_url")
+    if url.startswith("sqlite"):
+        yield "embedded"
+        return
+    from quita.dispatch import worker
+    from quita.dispatch.limits import RedisLimiter
+    from quita.kit.broker import BrokerRunner
+
+    database: Database = request.getfixturevalue("database")
+    prefix = f"quita:test:{uuid.uuid4().hex[:8]}:"
+    limiters: list[RedisLimiter] = []
+
+    def shared_limiter() -> RedisLimiter:
+        limiter = RedisLimiter(check_redis(LIMITER_REDIS_URL), prefix=prefix)
+        limiters.append(limiter)
+        return limiter
+
+    monkeypatch.setattr(worker, "MemoryLimiter", shared_limiter)
+    broker_url = check_rabbitmq()
+    queue = f"quita-test-{uuid.uuid4().hex[:10]}"
+    jobs = BrokerRunner(database, broker_url, queue=queue).consume(threads=2)
+    database.job_sink = jobs.submit
+    try:
+        yield "scaled"
+    finally:
+        database.job_sink = None
+        jobs.shutdown()
+        delete_queue(broker_url, queue)
+        for limiter in limiters[:1]:
+            limiter.reset()
 
 
 @pytest.fixture(autouse=True)

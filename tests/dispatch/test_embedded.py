@@ -20,8 +20,9 @@ from tests.conftest import ServerThread
 from tests.dispatch.conftest import Sim, statuses
 
 
-def test_serve_lifespan_runs_the_dispatcher_on_sqlite(database: Database, database_url: str, sim: Sim,
-                                                      tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_serve_lifespan_runs_the_dispatcher_on_sqlite(
+    database: Database, database_url: str, sim: Sim, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     tenant_id, _ = setup_tenant(database, graph_url=sim.url, throughput=200, tier=None)
     add_debts(database, tenant_id, 5, due=dt.date(2026, 3, 17))
     confirm_all(database, tenant_id)
@@ -40,3 +41,20 @@ def test_serve_lifespan_runs_the_dispatcher_on_sqlite(database: Database, databa
         assert sim.stats()["accepted"] == 5
     else:  # scaled mode: the server leaves sending to `quita worker`
         assert counts == {"pending": 5}
+
+
+def test_dispatcher_tests_run_in_both_deployment_modes(
+    database: Database, deployment_mode: str | None
+) -> None:
+    """Guards the wiring of ``tests/dispatch/conftest.py``: the parametrized tests really run scaled."""
+    from quita.dispatch.limits import MemoryLimiter, RedisLimiter
+    from quita.dispatch.worker import Dispatcher
+
+    limiter = Dispatcher(database).limiter
+    if deployment_mode == "scaled":
+        assert not database.is_sqlite and isinstance(limiter, RedisLimiter)
+        assert limiter.reserve("mode-check", 1.0, 1) == 0.0  # a live Redis answered
+        sink = database.job_sink
+        assert sink is not None and getattr(sink, "__self__", None).__class__.__name__ == "BrokerRunner"
+    else:
+        assert deployment_mode == "embedded" and database.is_sqlite and isinstance(limiter, MemoryLimiter)
