@@ -261,3 +261,31 @@ def _handoff_session(tenant: str) -> Iterator[tuple[Session, uuid.UUID]]:
             yield session, tenants.get_tenant(session, tenant).id
     except QuitaError as exc:
         raise fail(exc.message) from None
+
+
+# --------------------------------------------------------------------------- timers (quita bot tick)
+
+
+@app.command("tick")
+def tick(
+    today: Annotated[
+        str | None, typer.Option("--today", help="Data local a considerar (AAAA-MM-DD); padrão: hoje.")
+    ] = None,
+    tenant: Annotated[str | None, typer.Option("--tenant", help="Só este tenant.")] = None,
+) -> None:
+    """Roda uma vez os prazos do bot: lembretes de parcela e de promessa, acordos rompidos, pausas vencidas."""
+    from quita.bot.timers import run_tick
+    from quita.kit.cli import fail, open_database
+    from quita.kit.errors import QuitaError
+
+    try:
+        day = date.fromisoformat(today) if today else None
+    except ValueError:
+        raise fail(f"--today inválido: {today!r} (use AAAA-MM-DD)") from None
+    try:
+        stats = run_tick(open_database(), today=day, only_tenant=tenant)
+    except QuitaError as exc:
+        raise fail(exc.message) from None
+    typer.echo(json.dumps({**stats.counts(), "errors": stats.errors}, ensure_ascii=False))
+    if stats.errors:
+        raise typer.Exit(1)

@@ -25,5 +25,13 @@ def on_inbound(session: Session, payload: dict[str, Any]) -> None:
     enqueue_after_commit(session, REPLY_JOB, {k: None if v is None else str(v) for k, v in payload.items()})
 
 
+def on_payment(session: Session, payload: dict[str, Any]) -> None:
+    """A payment reconciled: instalments, agreements, promises and receipt reviews follow (bot.agreements)."""
+    from quita.bot.agreements import on_payment_received
+
+    on_payment_received(session, payload)
+
+
 def register() -> None:
     events.subscribe(INBOUND_MESSAGE, on_inbound)
+    events.subscribe(events.PAYMENT_RECEIVED, on_payment)

@@ -59,7 +59,10 @@ class Agreement(TenantScoped, Base):
 
 class AgreementInstallment(TenantScoped, Base):
     __tablename__ = "agreement_installments"
-    __table_args__ = (UniqueConstraint("agreement_id", "number"),)
+    __table_args__ = (
+        UniqueConstraint("agreement_id", "number"),
+        Index("ix_agreement_installments_tenant_status_due", "tenant_id", "status", "due_date"),
+    )
 
     agreement_id: Mapped[uuid.UUID] = mapped_column(
         Uuid, ForeignKey("agreements.id", ondelete="CASCADE"), nullable=False
@@ -121,3 +124,18 @@ class NegotiationPolicyRow(TenantScoped, Base):
     updated_at: Mapped[dt.datetime] = mapped_column(
         UTCDateTime, default=utcnow, onupdate=utcnow, nullable=False
     )
+
+
+class BotTimerEvent(TenantScoped, Base):
+    """One thing a timer did, under a unique key per tenant (``inst:<id>:before``, ``agr:<id>:broken``…):
+    the tick inserts the key first and acts only when the insert won, so running it twice does nothing twice.
+    ``outbox_id`` is the template message it queued, cancelled if the instalment is paid before it goes."""
+
+    __tablename__ = "bot_timer_events"
+    __table_args__ = (UniqueConstraint("tenant_id", "key"),)
+
+    key: Mapped[str] = mapped_column(String(80), nullable=False)
+    kind: Mapped[str] = mapped_column(String(30), nullable=False)
+    subject_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    outbox_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    local_day: Mapped[dt.date] = mapped_column(Date, nullable=False)

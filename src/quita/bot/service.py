@@ -277,7 +277,7 @@ def handle_inbound(database: Database, payload: dict[str, Any], *, today: dt.dat
         sent = send_replies(database, inbound, outcome.replies)
         _bind_sent(database, conversation_row_id, version, outcome.replies, sent)
         if any(isinstance(c, cmd.CreateAgreement) for c in outcome.commands):
-            _send_first_charge(database, inbound)
+            _send_first_charge(database, inbound, today=day)
         return Handled(outcome.replies, tuple(w for w in sent if w), commands=outcome.commands)
     raise Conflict("conversa alterada concorrentemente demais vezes", code="bot_conversation_busy")
 
@@ -351,9 +351,39 @@ async def _send(
     return out
 
 
-def _send_first_charge(database: Database, inbound: Inbound) -> None:
-    """Not wired yet: ``payments.issue_charge`` charges the debt's full updated amount and takes no amount or
-    ``agreement_installment_id``; the agreement's first instalment needs that parameter (see docs/bot.md)."""
+def _send_first_charge(database: Database, inbound: Inbound, *, today: dt.date | None = None) -> None:
+    """Right after acceptance (the agreement committed): the first instalment's (or down payment's) boleto
+    and Pix, issued for that instalment's amount and sent in the conversation, whose window is open."""
+    from quita.bot import agreements
+
+    day = today or today_local()
+    with database.transaction() as session:
+        agreement = session.scalar(
+            select(Agreement)
+            .join(BotConversation, BotConversation.id == Agreement.bot_conversation_id)
+            .where(
+                Agreement.tenant_id == inbound.tenant_id,
+                BotConversation.wa_conversation_id == inbound.conversation_id,
+                Agreement.status == "active",
+            )
+            .order_by(Agreement.accepted_at.desc())
+            .limit(1)
+        )
+        if agreement is None:
+            return
+        items = agreements.installments_of(session, agreement)
+        first = next((i for i in items if i.status != "paid"), None)
+        if first is None:
+            return
+        charges = agreements.issue_installment(session, agreement, first, today=day)
+        count = sum(1 for i in items if i.number > 0)
+        if charges:
+            body = agreements.charge_text(
+                first, count, charges, agreements._creditor_line(session, agreement)
+            )
+        else:
+            body = texts_unavailable()
+    send_replies(database, inbound, (Reply(TextMessage(body)),))
 
 
 # --------------------------------------------------------------------------- commands
@@ -450,6 +480,13 @@ def apply_command(
             return [_issue_charge(session, inbound, debt, facts, kind)]
         case cmd.ConfirmIdentity(method=method):
             _audit(session, tenant_id, "debtor.identity_confirmed", inbound.debtor_id, {"method": method})
+            if inbound.contact_id is not None:  # the cadence and the bot's reminders may now disclose (ID-02)
+                from quita.cadence import service as cadence
+
+                cadence.confirm_identity(
+                    session, tenant_id, debtor_id=inbound.debtor_id, contact_id=inbound.contact_id,
+                    method=f"bot:{method}", actor=ACTOR,
+                )  # fmt: skip
         case cmd.FlagIdentityFailed(attempts=attempts):
             _tag(debt, "identidade_nao_confirmada")
             _audit(session, tenant_id, "debtor.identity_failed", inbound.debtor_id, {"attempts": attempts})
@@ -462,6 +499,9 @@ def _issue_charge(session: Session, inbound: Inbound, debt: Debt, facts: DebtFac
     from quita.br.money import format_brl
     from quita.kit.errors import QuitaError
     from quita.payments.models import ChargeKind
+
+    if debt.status == DebtStatus.IN_AGREEMENT:
+        return _installment_copy(session, debt, facts)
 
     try:
         with session.begin_nested():
@@ -481,6 +521,32 @@ def _issue_charge(session: Session, inbound: Inbound, debt: Debt, facts: DebtFac
         lines.append(f"Pix copia e cola:\n{charge.brcode}")
     lines.append(creditor_line(facts))
     return Reply(TextMessage("\n".join(lines)))
+
+
+def _installment_copy(session: Session, debt: Debt, facts: DebtFacts) -> Reply:
+    """In an agreement a second copy is the current instalment's boleto and Pix, never the whole debt."""
+    from quita.bot import agreements
+
+    agreement = session.scalar(
+        select(Agreement).where(
+            Agreement.tenant_id == debt.tenant_id, Agreement.debt_id == debt.id, Agreement.status == "active"
+        )
+    )
+    items = agreements.installments_of(session, agreement) if agreement is not None else []
+    item = next((i for i in items if i.status != "paid"), None)
+    if agreement is None or item is None:
+        return Reply(TextMessage(texts_unavailable()))
+    charges = agreements.issue_installment(session, agreement, item, today=facts.today)
+    if not charges:
+        return Reply(TextMessage(texts_unavailable()))
+    from quita.bot.dialog.texts import creditor_line
+
+    count = sum(1 for i in items if i.number > 0)
+    return Reply(TextMessage(agreements.charge_text(item, count, charges, creditor_line(facts))))
+
+
+def texts_unavailable() -> str:
+    return "Não foi possível gerar o pagamento agora. Uma pessoa da nossa equipe vai ajudar."
 
 
 def _contact(session: Session, inbound: Inbound) -> ContactPoint | None:

@@ -80,6 +80,10 @@ class PlannerLoop:
         while not self._stop.is_set():
             try:
                 stats = run_tick(self.database)
+                if stats is not None:  # this minute's leader also runs the bot's timers (issue 6)
+                    from quita.bot.timers import run_tick as bot_tick
+
+                    bot_tick(self.database)
                 if stats is not None and stats.candidates:
                     log.info(
                         "planner: %s allowed, %s deferred, %s blocked in %.1f s",

@@ -48,7 +48,13 @@ MENU_ROWS = (
 _YES_TITLES = {"sou eu", "sim, sou eu", "sim"}
 _NO_TITLES = {"nao sou eu", "nao conheco esta pessoa", "nao conheco"}
 #: Quick-reply payloads of the identity template (``whatsapp.outreach``).
-_TEMPLATE_PAYLOADS = {"IDENTIDADE_CONFIRMADA": "id_yes", "IDENTIDADE_NEGADA": "id_no"}
+_TEMPLATE_PAYLOADS = {
+    "IDENTIDADE_CONFIRMADA": "id_yes",
+    "IDENTIDADE_NEGADA": "id_no",
+    # quick replies of the reminder templates (the payload is the button text)
+    "Receber boleto ou Pix": "menu:boleto",
+    "Já paguei": "menu:paid",
+}
 _ACCEPT = re.compile(r"\b(confirmo|aceito|de acordo|fechado|pode fechar|fechar o acordo)\b")
 
 

@@ -49,6 +49,7 @@ class NegotiationPolicy:
     offer_validity_days: int = 3
     first_due_in_days: int = 3
     max_promise_days: int = 30
+    break_after_days: int = 5  # an instalment unpaid this many days after its due date breaks the agreement
     tags: tuple[str, ...] = field(default=())
 
     def __post_init__(self) -> None:
@@ -60,6 +61,8 @@ class NegotiationPolicy:
             raise PolicyError("monthly_interest: fração mensal entre 0 e 1")
         if self.offer_validity_days < MIN_OFFER_VALIDITY_DAYS:
             raise PolicyError("offer_validity_days: mínimo de 2 dias (CDC art. 54-B §1º)")
+        if not 1 <= self.break_after_days <= 90:
+            raise PolicyError("break_after_days: entre 1 e 90 dias")
         if self.down_payment is not None and not Decimal(0) < self.down_payment < 1:
             raise PolicyError("down_payment: fração entre 0 e 1")
         for tier in self.discount_tiers:
@@ -86,6 +89,7 @@ class NegotiationPolicy:
             "offer_validity_days": self.offer_validity_days,
             "first_due_in_days": self.first_due_in_days,
             "max_promise_days": self.max_promise_days,
+            "break_after_days": self.break_after_days,
         }
 
     @classmethod
@@ -95,14 +99,16 @@ class NegotiationPolicy:
             return cls()
         known = {
             "max_installments", "min_installment", "monthly_interest", "discount_tiers", "down_payment",
-            "offer_validity_days", "first_due_in_days", "max_promise_days",
+            "offer_validity_days", "first_due_in_days", "max_promise_days", "break_after_days",
         }  # fmt: skip
         unknown = set(data) - known
         if unknown:
             raise PolicyError(f"campo desconhecido na política: {sorted(unknown)[0]}")
         kwargs: dict[str, Any] = {}
         try:
-            for name in ("max_installments", "offer_validity_days", "first_due_in_days", "max_promise_days"):
+            for name in (
+                "max_installments", "offer_validity_days", "first_due_in_days", "max_promise_days", "break_after_days",
+            ):  # fmt: skip
                 if name in data:
                     kwargs[name] = int(data[name])
             for name in ("min_installment", "monthly_interest"):
