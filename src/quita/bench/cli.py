@@ -48,11 +48,12 @@ def bench_webhooks(
     postgres_url: str = typer.Option("postgresql://postgres@127.0.0.1:5432/test", "--postgres-url"),
     seconds: float = typer.Option(8.0, "--seconds", min=1.0),
     connections: int = typer.Option(64, "--connections", min=1, max=1000),
+    workers: int = typer.Option(1, "--workers", min=1, max=16, help="processos do servidor (PostgreSQL)"),
 ) -> None:
     """Webhooks assinados aceitos por segundo (200 só após gravar), ao lado de um endpoint vazio no mesmo servidor."""
     from quita.bench.webhooks_bench import run
 
-    results = run(["sqlite", "postgresql"] if db == "both" else [db], postgres_url, seconds, connections)
+    results = run(["sqlite", "postgresql"] if db == "both" else [db], postgres_url, seconds, connections, workers)
     table = Table(title=f"quita bench webhooks — {connections} conexões, {seconds:.0f} s por caso")
     for column in ("caso", "aceitos", "erros", "segundos", "por s", "÷ endpoint vazio", "gravados", "meta", "ok?"):
         table.add_column(column, justify="left" if column == "caso" else "right")
@@ -93,3 +94,14 @@ def bench_plan(
     from quita.bench.plan_bench import print_table, run
 
     print_table(run(debts, postgres_url, batch_size=batch_size))
+
+
+@app.command("bot")
+def bench_bot(
+    conversations: int = typer.Option(50, "--conversations", min=1, max=500),
+    turns: int = typer.Option(6, "--turns", min=1, max=100, help="mensagens por conversa"),
+) -> None:
+    """Latência do bot: do webhook recebido à resposta no simulador (p50/p95/p99), ao lado de um eco imediato."""
+    from quita.bench.bot_bench import print_table, run
+
+    print_table(run(conversations, turns), conversations, turns)

@@ -48,7 +48,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         finally:
             if embedded_dispatch is not None:
                 embedded_dispatch.stop()
-            whatsapp_webhooks.shutdown(app)
+            await whatsapp_webhooks.shutdown(app)
             runner.shutdown()
             database.job_sink = None
 

@@ -1,53 +1,66 @@
 """``/webhooks/whatsapp``: Meta's handshake and the signed POST receiver.
 
 A POST is answered 200 only after its raw bytes are committed, so a crash can never lose an
-acknowledged webhook (Meta retries anything else). Processing happens later, in a job. To keep up with
-Meta's bursts without one transaction per webhook, concurrent POSTs are *group-committed*: a writer
-thread drains whatever arrived meanwhile and stores it in one transaction; each request is answered
-when the commit holding its body is done. Redeliveries are absorbed by the unique ``dedupe_key`` (the
-verified HMAC of the body; ``INSERT … ON CONFLICT DO NOTHING``), so a duplicate is recognised by the
-database, not by a check-then-set race.
+acknowledged webhook (Meta retries anything else). Processing happens later, in a job.
+
+The POST is the hottest path of the server (Meta sizes webhook traffic at about 3× the outbound rate),
+so it does not go through FastAPI: :class:`WebhookIntake` is a raw ASGI middleware in front of the app
+that reads the body, checks the HMAC over the raw bytes and hands the body to the writer — no routing,
+dependency injection or pydantic per request. Every other request passes straight through.
+
+To keep up without one transaction per webhook, concurrent POSTs are *group-committed*: a writer
+thread drains whatever arrived meanwhile and stores it in one multi-row ``INSERT``; each request is
+answered when the commit holding its body is done. Redeliveries are absorbed by the unique
+``dedupe_key`` (the verified HMAC of the body; ``INSERT … ON CONFLICT DO NOTHING``), so a duplicate is
+recognised by the database, not by a check-then-set race.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import hmac
 import json
 import logging
+import os
 import queue
 import threading
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, MutableMapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse, PlainTextResponse, Response
+from fastapi.responses import PlainTextResponse, Response
 from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
 from quita.kit.db import Database, utcnow
 from quita.whatsapp import jobs
-from quita.whatsapp.domain.signature import (
-    PREFIX,
-    BadSignature,
-    MissingSignature,
-    compute_signature,
-    verify_signature,
-)
+from quita.whatsapp.domain.signature import PREFIX
 from quita.whatsapp.models import WebhookDelivery, WhatsAppChannel
 from quita.whatsapp.service import app_secret, verify_token
 
 log = logging.getLogger("quita.whatsapp.webhooks")
 router = APIRouter(tags=["webhooks"], include_in_schema=True)
 
+PATH = "/webhooks/whatsapp"
 MAX_BODY_BYTES = 1 << 20  # 1 MiB: Meta's payloads are a few KiB; anything this big is not Meta
 SECRETS_TTL_S = 30.0
 MISS_REFRESH_MIN_S = 1.0  # a flood of forged POSTs must not turn into a flood of queries
 MAX_BATCH = 500  # × 10 columns stays under SQLite's 32,766 bound parameters
+# Writers (connections) committing concurrently on PostgreSQL: while one waits for its commit's WAL
+# flush, the next batch is already being inserted, so a request waits about one commit, not two.
+WRITERS = 4
+_HEX = frozenset(b"0123456789abcdef")
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 
 # --------------------------------------------------------------------------- secrets of every channel
@@ -68,6 +81,7 @@ class ChannelKeyring:
     def __init__(self, database: Database) -> None:
         self.database = database
         self._keys: list[ChannelKeys] = []
+        self._secrets: list[tuple[bytes, ChannelKeys]] = []  # one per distinct app secret
         self._loaded_at = -1e9
         self._lock = threading.Lock()
 
@@ -75,8 +89,13 @@ class ChannelKeyring:
         with self.database.transaction() as session:
             channels = session.scalars(select(WhatsAppChannel)).all()
             keys = [ChannelKeys(c.id, c.tenant_id, app_secret(c), verify_token(c)) for c in channels]
+        distinct: dict[str, ChannelKeys] = {}
+        for key in keys:
+            if key.app_secret:  # a channel without a secret can never verify anything
+                distinct.setdefault(key.app_secret, key)
         with self._lock:
             self._keys, self._loaded_at = keys, time.monotonic()
+            self._secrets = [(secret.encode("utf-8"), key) for secret, key in distinct.items()]
 
     def keys(self, *, stale_after: float = SECRETS_TTL_S) -> list[ChannelKeys]:
         if time.monotonic() - self._loaded_at > stale_after:
@@ -89,22 +108,20 @@ class ChannelKeyring:
     def load(self) -> None:
         self._load()
 
+    def may_refresh(self) -> bool:
+        """A miss may reload the channels at most once a second (forged floods stay cheap)."""
+        return time.monotonic() - self._loaded_at > MISS_REFRESH_MIN_S
+
     def invalidate(self) -> None:
         self._loaded_at = -1e9
 
-    def match_signature(self, body: bytes, header: str, *, refresh: bool) -> ChannelKeys | None:
-        """The channel whose app secret signs ``body`` (each compared in constant time)."""
-        keys = self.keys(stale_after=MISS_REFRESH_MIN_S if refresh else SECRETS_TTL_S)
-        seen: set[str] = set()
-        for key in keys:
-            if key.app_secret in seen:
-                continue
-            seen.add(key.app_secret)
-            try:
-                verify_signature(body, header, key.app_secret)
-            except BadSignature:
-                continue
-            return key
+    def match(self, body: bytes, received: bytes) -> tuple[ChannelKeys, str] | None:
+        """The channel whose app secret signs ``body`` and the hex HMAC (``received`` is the 64 lower-case
+        hex digits of the header). Each secret is compared in constant time; no I/O."""
+        for secret, key in self._secrets:
+            digest = hmac.new(secret, body, hashlib.sha256).hexdigest()
+            if hmac.compare_digest(digest.encode("ascii"), received):
+                return key, digest
         return None
 
     def match_verify_token(self, token: str, *, refresh: bool) -> bool:
@@ -114,6 +131,17 @@ class ChannelKeyring:
         for key in keys:
             found |= hmac.compare_digest(given, key.verify_token.encode("utf-8"))
         return found
+
+
+def signature_digits(header: bytes | None) -> bytes | None:
+    """The 64 hex digits of ``sha256=<hex>`` (any letter case), or ``None`` when malformed."""
+    value = (header or b"").strip()
+    if value[:7].lower() != PREFIX.encode():
+        return None
+    digits = value[7:].lower()
+    if len(digits) != 64 or not _HEX.issuperset(digits):
+        return None
+    return digits
 
 
 # --------------------------------------------------------------------------- group-commit writer
@@ -133,25 +161,33 @@ class _Pending:
 
 class DeliveryWriter:
     """One thread that stores raw webhooks in batches: everything queued while the previous commit
-    ran goes into the next transaction. Each request's future resolves after *its* commit."""
+    ran goes into the next transaction. Each request's future resolves after *its* commit; the
+    futures of one batch are resolved by a single callback per event loop (one wake-up, not one per
+    request)."""
 
-    def __init__(self, database: Database, max_batch: int = MAX_BATCH) -> None:
+    def __init__(self, database: Database, max_batch: int = MAX_BATCH, writers: int | None = None) -> None:
         self.database = database
         self.max_batch = max_batch
         self._queue: queue.SimpleQueue[_Pending | None] = queue.SimpleQueue()
-        self._thread = threading.Thread(target=self._run, name="quita-webhook-writer", daemon=True)
-        self._thread.start()
+        count = writers or (1 if database.is_sqlite else WRITERS)
+        self._threads = [threading.Thread(target=self._run, name=f"quita-webhook-writer-{n}", daemon=True)
+                         for n in range(count)]
+        for thread in self._threads:
+            thread.start()
 
-    async def store(self, body: bytes, channel: ChannelKeys, *, state: str, problem: str | None) -> None:
+    async def store(self, body: bytes, channel: ChannelKeys, dedupe_key: str, *, state: str,
+                    problem: str | None) -> None:
         loop = asyncio.get_running_loop()
         future: asyncio.Future[None] = loop.create_future()
-        key = compute_signature(body, channel.app_secret)[len(PREFIX):]
-        self._queue.put(_Pending(body, key, channel.channel_id, channel.tenant_id, state, problem, loop, future))
+        self._queue.put(_Pending(body, dedupe_key, channel.channel_id, channel.tenant_id, state, problem, loop,
+                                 future))
         await future
 
     def close(self) -> None:
-        self._queue.put(None)
-        self._thread.join(timeout=10)
+        for _ in self._threads:
+            self._queue.put(None)
+        for thread in self._threads:
+            thread.join(timeout=10)
 
     def _run(self) -> None:
         while True:
@@ -169,15 +205,20 @@ class DeliveryWriter:
                     stop = True
                     break
                 batch.append(item)
+            error: BaseException | None = None
+            inserted = 0
             try:
                 inserted = self._write(batch)
             except Exception as exc:  # the requests answer 503 and Meta retries them
                 log.exception("could not store %d webhook(s)", len(batch))
-                for pending in batch:
-                    pending.loop.call_soon_threadsafe(_fail, pending.future, exc)
-            else:
-                for pending in batch:
-                    pending.loop.call_soon_threadsafe(_done, pending.future)
+                error = exc
+            by_loop: dict[asyncio.AbstractEventLoop, list[asyncio.Future[None]]] = {}
+            for pending in batch:
+                by_loop.setdefault(pending.loop, []).append(pending.future)
+            for loop, futures in by_loop.items():
+                with contextlib.suppress(RuntimeError):  # that loop is closed: its requests are gone
+                    loop.call_soon_threadsafe(_settle, futures, error)
+            if error is None:
                 jobs.note_intake()
                 if inserted:
                     jobs.nudge(self.database)
@@ -203,10 +244,7 @@ class DeliveryWriter:
             values: list[Any] = []
             for row in rows.values():
                 values.extend(v if proc is None or v is None else proc(v) for proc, v in zip(processors, row, strict=True))
-            mark = "%s" if dialect.name == "postgresql" else "?"
-            one = "(" + ", ".join([mark] * len(_COLUMNS)) + ")"
-            sql = (f"INSERT INTO whatsapp_webhook_deliveries ({', '.join(_COLUMNS)}) VALUES "
-                   f"{', '.join([one] * len(rows))} ON CONFLICT (dedupe_key) DO NOTHING RETURNING id")
+            sql = _insert_sql(len(rows), "%s" if dialect.name == "postgresql" else "?")
             raw: Any = connection.connection.dbapi_connection
             cursor = raw.cursor()
             try:
@@ -217,18 +255,110 @@ class DeliveryWriter:
         return inserted
 
 
+class AsyncPgWriter:
+    """PostgreSQL: the same group commit, but on the event loop itself, over ``WRITERS`` psycopg async
+    connections. No thread means no GIL hand-offs between the loop and a writer (each one can cost a
+    switch interval, 5 ms, while the loop is busy), and with several connections one batch is being
+    inserted while the previous one waits for its WAL flush. A batch is one ``INSERT`` in autocommit
+    mode, i.e. one transaction; its futures resolve after the server confirmed the commit
+    (``synchronous_commit`` as configured on the server: on by default, durable)."""
+
+    def __init__(self, database: Database, connections: int = WRITERS, max_batch: int = MAX_BATCH) -> None:
+        self.database = database
+        self.max_batch = max_batch
+        self.loop = asyncio.get_running_loop()
+        self._conninfo = database.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+        self._queue: asyncio.Queue[tuple[tuple[Any, ...], asyncio.Future[None]]] = asyncio.Queue()
+        self._tasks = [self.loop.create_task(self._run()) for _ in range(connections)]
+
+    async def store(self, body: bytes, channel: ChannelKeys, dedupe_key: str, *, state: str,
+                    problem: str | None) -> None:
+        future: asyncio.Future[None] = self.loop.create_future()
+        self._queue.put_nowait(((dedupe_key, body, channel.tenant_id, channel.channel_id, state, problem), future))
+        await future
+
+    async def aclose(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    async def _run(self) -> None:
+        import psycopg
+
+        connection: psycopg.AsyncConnection[Any] | None = None
+        try:
+            while True:
+                batch = [await self._queue.get()]
+                while len(batch) < self.max_batch and not self._queue.empty():
+                    batch.append(self._queue.get_nowait())
+                columns = _unnest_columns([row for row, _future in batch])
+                futures = [future for _row, future in batch]
+                try:
+                    if connection is None or connection.closed:
+                        # autocommit: the one INSERT is its own transaction, committed (and flushed,
+                        # under synchronous_commit) before execute() returns — no BEGIN/COMMIT trips
+                        connection = await psycopg.AsyncConnection.connect(self._conninfo, autocommit=True)
+                    async with connection.cursor() as cursor:
+                        await cursor.execute(_UNNEST_SQL, columns, prepare=True)
+                        inserted = len(await cursor.fetchall())
+                except Exception as exc:  # the requests answer 503 and Meta retries them
+                    log.exception("could not store %d webhook(s)", len(batch))
+                    if connection is not None:
+                        await connection.close()
+                    connection = None
+                    _settle(futures, exc)
+                    continue
+                _settle(futures, None)
+                jobs.note_intake()
+                if inserted:
+                    jobs.nudge(self.database)
+        finally:
+            if connection is not None:
+                await connection.close()
+
+
+# One statement text for every batch size (arrays, not N value tuples): psycopg parses it once and the
+# server keeps it prepared. Splitting a 500-row VALUES list cost more CPU than the whole request.
+_UNNEST_SQL = (
+    "INSERT INTO whatsapp_webhook_deliveries (id, created_at, dedupe_key, body_sha256, body, tenant_id, channel_id,"
+    " state, problem, processed_at) SELECT * FROM unnest(%s::uuid[], %s::timestamptz[], %s::text[], %s::text[],"
+    " %s::bytea[], %s::uuid[], %s::uuid[], %s::text[], %s::text[], %s::timestamptz[])"
+    " ON CONFLICT (dedupe_key) DO NOTHING RETURNING id"
+)
+
+
+def _unnest_columns(batch: Sequence[tuple[Any, ...]]) -> list[list[Any]]:
+    """Column arrays for ``_UNNEST_SQL`` from ``(dedupe_key, body, tenant, channel, state, problem)``;
+    a key twice in one batch is kept once (``ON CONFLICT`` cannot see rows of its own statement)."""
+    now = utcnow()
+    unique = list({row[0]: row for row in batch}.values())
+    random = os.urandom(16 * len(unique))  # one system call per batch, not one per uuid4()
+    ids = [uuid.UUID(bytes=random[16 * n:16 * n + 16], version=4) for n in range(len(unique))]
+    return [
+        ids, [now] * len(unique), [r[0] for r in unique], [hashlib.sha256(r[1]).hexdigest() for r in unique],
+        [r[1] for r in unique], [r[2] for r in unique], [r[3] for r in unique], [r[4] for r in unique],
+        [r[5] for r in unique], [now if r[4] != "received" else None for r in unique],
+    ]
+
+
+def _insert_sql(rows: int, mark: str) -> str:
+    one = "(" + ", ".join([mark] * len(_COLUMNS)) + ")"
+    return (f"INSERT INTO whatsapp_webhook_deliveries ({', '.join(_COLUMNS)}) VALUES "
+            f"{', '.join([one] * rows)} ON CONFLICT (dedupe_key) DO NOTHING RETURNING id")
+
+
 _COLUMNS = ("id", "created_at", "dedupe_key", "body_sha256", "body", "tenant_id", "channel_id", "state", "problem",
             "processed_at")
 
 
-def _done(future: asyncio.Future[None]) -> None:
-    if not future.done():
-        future.set_result(None)
-
-
-def _fail(future: asyncio.Future[None], exc: BaseException) -> None:
-    if not future.done():
-        future.set_exception(exc)
+def _settle(futures: list[asyncio.Future[None]], error: BaseException | None) -> None:
+    for future in futures:
+        if future.done():
+            continue
+        if error is None:
+            future.set_result(None)
+        else:
+            future.set_exception(error)
 
 
 # --------------------------------------------------------------------------- plumbing per app
@@ -237,8 +367,7 @@ def _fail(future: asyncio.Future[None], exc: BaseException) -> None:
 _STATE_LOCK = threading.Lock()
 
 
-def _keyring(request: Request) -> ChannelKeyring:
-    state = request.app.state
+def keyring_of(state: Any) -> ChannelKeyring:
     keyring: ChannelKeyring | None = getattr(state, "whatsapp_keyring", None)
     if keyring is None:
         with _STATE_LOCK:
@@ -248,40 +377,47 @@ def _keyring(request: Request) -> ChannelKeyring:
     return keyring
 
 
-def _writer(request: Request) -> DeliveryWriter:
-    state = request.app.state
-    writer: DeliveryWriter | None = getattr(state, "whatsapp_writer", None)
+Writer = DeliveryWriter | AsyncPgWriter
+
+
+def writer_of(state: Any) -> Writer:
+    """The app's writer: threaded on SQLite, on the running event loop on PostgreSQL."""
+    writer: Writer | None = getattr(state, "whatsapp_writer", None)
+    if isinstance(writer, AsyncPgWriter) and writer.loop is not asyncio.get_running_loop():
+        writer = None  # the app is served by another loop now (a new test client): start afresh
     if writer is None:
         with _STATE_LOCK:
             writer = getattr(state, "whatsapp_writer", None)
-            if writer is None:
-                writer = state.whatsapp_writer = DeliveryWriter(state.database)
+            if writer is None or (isinstance(writer, AsyncPgWriter)
+                                  and writer.loop is not asyncio.get_running_loop()):
+                database: Database = state.database
+                writer = state.whatsapp_writer = (
+                    DeliveryWriter(database) if database.is_sqlite else AsyncPgWriter(database)
+                )
     return writer
 
 
-def shutdown(app: Any) -> None:
-    """Stops the writer thread (called from the server's lifespan)."""
-    writer: DeliveryWriter | None = getattr(app.state, "whatsapp_writer", None)
-    if writer is not None:
-        writer.close()
-        app.state.whatsapp_writer = None
+async def shutdown(app: Any) -> None:
+    """Stops the writer (called from the server's lifespan)."""
+    writer: Writer | None = getattr(app.state, "whatsapp_writer", None)
+    app.state.whatsapp_writer = None
+    if isinstance(writer, AsyncPgWriter):
+        await writer.aclose()
+    elif writer is not None:
+        await asyncio.to_thread(writer.close)
 
 
-def _reject(status: int, message: str) -> JSONResponse:
-    return JSONResponse({"error": {"code": f"webhook_{status}", "message": message}}, status_code=status)
+# --------------------------------------------------------------------------- GET: the handshake
 
 
-# --------------------------------------------------------------------------- routes
-
-
-@router.get("/webhooks/whatsapp", response_class=PlainTextResponse)
+@router.get(PATH, response_class=PlainTextResponse)
 async def handshake(request: Request) -> Response:
     """Meta's subscription check: echo ``hub.challenge`` when ``hub.verify_token`` is one of ours."""
     params = request.query_params
     mode, token, challenge = params.get("hub.mode"), params.get("hub.verify_token"), params.get("hub.challenge")
     if mode != "subscribe" or not token or challenge is None:
         return PlainTextResponse("forbidden", status_code=403)
-    keyring = _keyring(request)
+    keyring = keyring_of(request.app.state)
     matched = await run_in_threadpool(keyring.match_verify_token, token, refresh=False)
     if not matched:
         matched = await run_in_threadpool(keyring.match_verify_token, token, refresh=True)
@@ -290,45 +426,106 @@ async def handshake(request: Request) -> Response:
     return PlainTextResponse(challenge)
 
 
-async def _read_limited(request: Request) -> bytes | None:
-    declared = request.headers.get("content-length")
-    if declared is not None and (not declared.strip().isdigit() or int(declared) > MAX_BODY_BYTES):
-        return None
-    chunks = bytearray()
-    async for chunk in request.stream():
-        chunks += chunk
+# --------------------------------------------------------------------------- POST: raw ASGI intake
+
+
+def _response(status: int, body: bytes, content_type: bytes) -> tuple[Message, Message]:
+    start = {"type": "http.response.start", "status": status,
+             "headers": [(b"content-type", content_type), (b"content-length", str(len(body)).encode())]}
+    return start, {"type": "http.response.body", "body": body}
+
+
+def _error(status: int, message: str) -> tuple[Message, Message]:
+    body = json.dumps({"error": {"code": f"webhook_{status}", "message": message}}, ensure_ascii=False).encode()
+    return _response(status, body, b"application/json")
+
+
+_OK = _response(200, b"OK", b"text/plain; charset=utf-8")
+_TOO_LARGE = _error(413, "corpo maior que 1 MiB")
+_UNSIGNED = _error(401, "assinatura X-Hub-Signature-256 ausente")
+_FORGED = _error(403, "assinatura inválida")
+_UNAVAILABLE = _error(503, "não foi possível gravar o webhook; tente de novo")
+
+
+async def _answer(send: Send, response: tuple[Message, Message]) -> None:
+    await send(response[0])
+    await send(response[1])
+
+
+class WebhookIntake:
+    """Raw ASGI middleware: ``POST /webhooks/whatsapp`` is answered here; everything else goes on to
+    ``app``. The app's ``state`` (database, keyring, writer) is found through ``scope["app"]``."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"] != PATH or scope["method"] != "POST":
+            await self.app(scope, receive, send)
+            return
+        await _answer(send, await self._post(scope, receive))
+
+    async def _post(self, scope: Scope, receive: Receive) -> tuple[Message, Message]:
+        declared: bytes | None = None
+        header: bytes | None = None
+        for name, value in scope["headers"]:
+            if name == b"content-length":
+                declared = value
+            elif name.lower() == b"x-hub-signature-256":  # servers lower-case names; be sure anyway
+                header = value
+        if declared is not None and (not declared.strip().isdigit() or int(declared) > MAX_BODY_BYTES):
+            return _TOO_LARGE
+        body = await _read_limited(receive)
+        if body is None:
+            return _TOO_LARGE
+        if header is None or not header.strip():
+            return _UNSIGNED
+        digits = signature_digits(header)
+        if digits is None:
+            return _FORGED
+        state = scope["app"].state
+        keyring = keyring_of(state)
+        if not keyring.is_fresh():
+            await run_in_threadpool(keyring.load)
+        matched = keyring.match(body, digits)
+        if matched is None:  # maybe a channel added since the last load (refreshed at most once a second)
+            if keyring.may_refresh():
+                await run_in_threadpool(keyring.load)
+                matched = keyring.match(body, digits)
+            if matched is None:
+                return _FORGED
+        channel, digest = matched
+        kind, problem = "received", None
+        try:
+            json.loads(body)
+        except ValueError as exc:  # signed but not JSON: keep it for a human, stop Meta's retries
+            kind, problem = "unparseable", f"corpo assinado não é JSON: {exc}"
+            log.warning("signed webhook body is not JSON (stored as unparseable): %s", exc)
+        try:
+            await writer_of(state).store(body, channel, digest, state=kind, problem=problem)
+        except Exception:
+            return _UNAVAILABLE
+        return _OK
+
+
+async def _read_limited(receive: Receive) -> bytes | None:
+    """The whole body, or ``None`` once it grows past ``MAX_BODY_BYTES`` (chunked bodies are counted)."""
+    message = await receive()
+    body: bytes = message.get("body", b"")
+    if not message.get("more_body", False):
+        return body if len(body) <= MAX_BODY_BYTES else None
+    chunks = bytearray(body)
+    while True:
+        if message["type"] == "http.disconnect":
+            return None
         if len(chunks) > MAX_BODY_BYTES:
             return None
-    return bytes(chunks)
+        if not message.get("more_body", False):
+            return bytes(chunks)
+        message = await receive()
+        chunks += message.get("body", b"")
 
 
-@router.post("/webhooks/whatsapp")
-async def receive(request: Request) -> Response:
-    body = await _read_limited(request)
-    if body is None:
-        return _reject(413, "corpo maior que 1 MiB")
-    header = request.headers.get("x-hub-signature-256")  # Starlette headers are case-insensitive
-    if header is None or not header.strip():
-        return _reject(401, "assinatura X-Hub-Signature-256 ausente")
-    keyring = _keyring(request)
-    if not keyring.is_fresh():
-        await run_in_threadpool(keyring.load)
-    try:
-        channel = keyring.match_signature(body, header, refresh=False)
-        if channel is None:
-            channel = await run_in_threadpool(keyring.match_signature, body, header, refresh=True)
-    except MissingSignature:
-        return _reject(401, "assinatura X-Hub-Signature-256 ausente")
-    if channel is None:
-        return _reject(403, "assinatura inválida")
-    state, problem = "received", None
-    try:
-        json.loads(body)
-    except ValueError as exc:  # signed but not JSON: keep it for a human, stop Meta's retries
-        state, problem = "unparseable", f"corpo assinado não é JSON: {exc}"
-        log.warning("signed webhook body is not JSON (stored as unparseable): %s", exc)
-    try:
-        await _writer(request).store(body, channel, state=state, problem=problem)
-    except Exception:
-        return _reject(503, "não foi possível gravar o webhook; tente de novo")
-    return PlainTextResponse("OK")
+def install(app: Any) -> None:
+    """Puts :class:`WebhookIntake` in front of ``app``'s routes (a FastAPI/Starlette app)."""
+    app.add_middleware(WebhookIntake)
