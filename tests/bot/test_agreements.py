@@ -130,6 +130,24 @@ def _pay_by_pix(database: Database, tenant_id: uuid.UUID, charge: Charge) -> Non
         reconciliation.apply_pix_items(session, tenant_id, [item], actor="test")
 
 
+def _open_window(database: Database, d: Debtor) -> None:
+    """Binds the bot's conversation to the WhatsApp conversation its replies were recorded in (the test's
+    payloads carry a made-up id) and marks the debtor's last message a moment ago."""
+    from quita.bot.models import BotConversation
+    from quita.kit.db import utcnow
+    from quita.whatsapp.models import Conversation
+
+    with database.transaction() as session:
+        conversation = session.scalars(
+            select(Conversation).where(Conversation.tenant_id == d.tenant_id)
+        ).one()
+        conversation.last_inbound_at, conversation.wa_id = utcnow(), "5511987654321"
+        bot_row = session.scalars(
+            select(BotConversation).where(BotConversation.tenant_id == d.tenant_id)
+        ).one()
+        bot_row.wa_conversation_id = conversation.id
+
+
 def _outbox_rows(database: Database, tenant_id: uuid.UUID) -> list[OutboxMessage]:
     with database.transaction() as session:
         return list(
@@ -202,9 +220,15 @@ def test_payments_advance_the_agreement_until_kept_and_the_debt_paid(
     assert _debt(database, d.debt_id).status == DebtStatus.IN_AGREEMENT
     sibling = next(c for c in _charges(database, items[0].id) if c.kind == ChargeKind.PIX)
     assert sibling.status == ChargeStatus.CANCELLED  # the same instalment is not payable twice
-    # The tick issues the next instalment once the previous one is paid.
+    # The tick issues the next instalment once the previous one is paid, and sends it: the debtor wrote
+    # within 24 h, so the window is open.
+    _open_window(database, d)
+    sent_before = len(outbox.sent)
     stats = timers.run_tick(database, now=MORNING, today=TODAY)
     assert stats.charges == 1 and not stats.errors
+    (_, advanced), *_ = outbox.sent[sent_before:]
+    assert isinstance(advanced, TextMessage)
+    assert "Recebemos o pagamento" in advanced.body and "Parcela 2/3 do acordo" in advanced.body
     assert timers.run_tick(database, now=MORNING, today=TODAY).charges == 0
     second = _charges(database, items[1].id)
     assert {c.amount for c in second} == {items[1].amount}
@@ -386,3 +410,43 @@ def test_receipt_pause_ends_on_its_date(database: Database, outbox: Outbox, data
     assert review.status == "open" and review.paused_until is None  # a person still looks at the receipt
     debt = _debt(database, d.debt_id)
     assert "pausa:already_paid" not in (debt.tags or []) and "bot_pause" not in (debt.extra or {})
+
+
+def test_quita_bot_tick_runs_the_timers_once(
+    database: Database, database_url: str, outbox: Outbox, data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import json
+
+    from typer.testing import CliRunner
+
+    from quita.cli import app
+    from quita.config import get_settings
+
+    d = _agree(database, outbox)
+    monkeypatch.setenv("QUITA_DATABASE_URL", database_url)
+    get_settings.cache_clear()
+    late = (_items(database, d.tenant_id)[0].due_date + dt.timedelta(days=5)).isoformat()
+    runner = CliRunner()
+    result = runner.invoke(app, ["bot", "tick", "--today", late, "--tenant", "bot"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["broken"] == 1
+    again = runner.invoke(app, ["bot", "tick", "--today", late, "--tenant", "bot"])
+    assert json.loads(again.output)["broken"] == 0
+    assert runner.invoke(app, ["bot", "tick", "--today", "05/03/2026"]).exit_code == 2
+    assert _agreement(database, d.tenant_id).status == "broken"
+
+
+def test_the_planner_loop_runs_the_bot_timers(database: Database, outbox: Outbox, data_dir: Path) -> None:
+    import time
+
+    from quita.cadence.tasks import PlannerLoop
+
+    d = _agree(database, outbox)  # first instalment due in March 2026: long overdue on the real clock
+    loop = PlannerLoop(database, interval=0.05).start()
+    try:
+        deadline = time.monotonic() + 20
+        while _agreement(database, d.tenant_id).status != "broken" and time.monotonic() < deadline:
+            time.sleep(0.1)
+    finally:
+        loop.stop()
+    assert _agreement(database, d.tenant_id).status == "broken"

@@ -14,7 +14,6 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import uuid
-from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -285,39 +284,7 @@ def _audit(session: Session, agreement: Agreement, what: str, after: dict[str, A
                  entity_type="agreement", entity_id=agreement.id, after=after)  # fmt: skip
 
 
-def total_paid(session: Session, agreement: Agreement) -> Decimal:
-    return sum((i.amount for i in installments_of(session, agreement) if i.status == "paid"), Decimal("0.00"))
-
-
-# --------------------------------------------------------------------------- job: next instalment
-
-
-def advance(database: Database, agreement_id: uuid.UUID, *, today: dt.date | None = None) -> list[Charge]:
-    """After an instalment is paid: issue the next one's boleto and Pix, and send them when the debtor's
-    24 h window is open (otherwise they go with the next reminder template)."""
-    day = today or payments.today_in_brazil()
-    with database.transaction() as session:
-        agreement = session.get(Agreement, agreement_id)
-        if agreement is None or agreement.status != "active":
-            return []
-        items = installments_of(session, agreement)
-        item = next((i for i in items if i.status != "paid"), None)
-        if item is None:
-            return []
-        charges = issue_installment(session, agreement, item, today=day)
-        count = sum(1 for i in items if i.number > 0)
-        text = "Recebemos o pagamento, obrigado. " + charge_text(
-            item, count, charges, _creditor_line(session, agreement)
-        )
-        target = conversation_target(session, agreement)
-        for c in charges:
-            session.expunge(c)
-    if charges and target is not None:
-        send_text(database, target, text)
-    return charges
-
-
-def _creditor_line(session: Session, agreement: Agreement) -> str:
+def creditor_line_of(session: Session, agreement: Agreement) -> str:
     from quita.br.documents import format_cnpj
     from quita.tenant.models import Creditor
 

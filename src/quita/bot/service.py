@@ -379,7 +379,7 @@ def _send_first_charge(database: Database, inbound: Inbound, *, today: dt.date |
         count = sum(1 for i in items if i.number > 0)
         if charges:
             body = agreements.charge_text(
-                first, count, charges, agreements._creditor_line(session, agreement)
+                first, count, charges, agreements.creditor_line_of(session, agreement)
             )
         else:
             body = texts_unavailable()

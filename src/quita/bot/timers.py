@@ -273,8 +273,11 @@ def _agreement(
                         if target is not None and _claim(
                             session, tenant_id, f"inst:{iid}:sent", "installment_sent", iid, day
                         ):
-                            line = agreements._creditor_line(session, agreement)
-                            send = (target, agreements.charge_text(item, count, charges, line))
+                            line = agreements.creditor_line_of(session, agreement)
+                            text = agreements.charge_text(item, count, charges, line)
+                            if any(i.status == "paid" for i in items):
+                                text = f"Recebemos o pagamento da parcela anterior, obrigado.\n{text}"
+                            send = (target, text)
                 case decide.Remind(installment_id=iid, moment=moment):
                     item = by_id[iid]
                     params = (
