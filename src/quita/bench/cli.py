@@ -94,3 +94,16 @@ def bench_plan(
     from quita.bench.plan_bench import print_table, run
 
     print_table(run(debts, postgres_url, batch_size=batch_size))
+
+
+@app.command("bot")
+def bench_bot(
+    conversations: int = typer.Option(50, "--conversations", min=1, max=500),
+    turns: int = typer.Option(6, "--turns", min=1, max=100, help="mensagens por conversa"),
+    think: float = typer.Option(0.0, "--think", min=0.0, max=60.0,
+                                help="segundos médios que a pessoa leva para ler e responder (0 = de imediato)"),
+) -> None:
+    """Latência do bot: do webhook recebido à resposta no simulador (p50/p95/p99), ao lado de um eco imediato."""
+    from quita.bench.bot_bench import print_table, run
+
+    print_table(run(conversations, turns, think), conversations, turns, think)

@@ -1,0 +1,29 @@
+"""``quita bench bot`` at its smallest size: the clocks on both sides pair every reply with its message."""
+
+from __future__ import annotations
+
+from typer.testing import CliRunner
+
+from quita.bench.bot_bench import Case, run
+from quita.cli import app
+
+
+def test_percentiles_are_nearest_rank() -> None:
+    case = Case("x", latencies_ms=[float(n) for n in range(1, 101)])
+    assert (case.percentile(50), case.percentile(95), case.percentile(99)) == (50.0, 95.0, 99.0)
+    assert Case("vazio").percentile(99) != Case("vazio").percentile(99)  # NaN when nothing was measured
+
+
+def test_small_run_measures_every_reply() -> None:
+    echo, bot = run(conversations=2, turns=3)
+    for case in (echo, bot):
+        assert case.lost == 0
+        assert len(case.latencies_ms) == 6
+        assert all(0 < ms < 30_000 for ms in case.latencies_ms)
+    assert bot.percentile(50) > echo.percentile(50)  # the bot does real work: storage, jobs, NLU, dialog
+
+
+def test_cli_prints_the_table() -> None:
+    result = CliRunner().invoke(app, ["bench", "bot", "--conversations", "1", "--turns", "2"])
+    assert result.exit_code == 0, result.output
+    assert "p99" in result.output and "linha de base" in result.output
