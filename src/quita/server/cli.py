@@ -24,19 +24,26 @@ def serve(
     host: str = typer.Option(None, "--host"),
     port: int = typer.Option(None, "--port"),
     migrate: bool = typer.Option(True, "--migrate/--no-migrate", help="Aplica migrações antes de subir"),
+    workers: int = typer.Option(
+        1, "--workers", min=1, max=64,
+        help="Processos servindo a mesma porta (só PostgreSQL; no SQLite há um único gravador)",
+    ),
 ) -> None:
     """Sobe a API (e os workers embutidos)."""
     from quita.server.app import create_app
 
     settings = get_settings()
+    if workers > 1 and settings.database_url.startswith("sqlite"):
+        raise fail("--workers > 1 exige PostgreSQL: o SQLite tem um único gravador (e o despacho embutido é único)")
     if migrate:
         upgrade(settings.database_url)
-    uvicorn.run(
-        create_app(settings),
-        host=host or settings.api_host,
-        port=port or settings.api_port,
-        log_level=settings.log_level,
-    )
+    host, port = host or settings.api_host, port or settings.api_port
+    if workers > 1:
+        # Each process builds its own app (and webhook writer); uvicorn shares the listening socket.
+        uvicorn.run("quita.server.app:create_app", factory=True, host=host, port=port, workers=workers,
+                    log_level=settings.log_level)
+        return
+    uvicorn.run(create_app(settings), host=host, port=port, log_level=settings.log_level)
 
 
 def demo(

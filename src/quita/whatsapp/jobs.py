@@ -57,29 +57,63 @@ def note_intake() -> None:
     _last_intake = time.monotonic()
 _nudge_lock = threading.Lock()
 _nudged: set[int] = set()
+_again = threading.Event()
+REMOTE_NUDGE_S = 0.2
 
 
 def nudge(database: Database) -> None:
-    """Asks for a pump unless one is already queued (no job runner: the next start-up drains them)."""
-    if database.job_sink is None:
+    """Asks for a pump unless one is already queued (no job runner: the next start-up drains them).
+
+    In-process runner: one queued pump at a time. Broker runner (scaled mode): sending is a blocking
+    publish and the pump runs in some worker, so nudges are sent from a timer thread, at most one per
+    ``REMOTE_NUDGE_S`` and always after the last batch (trailing edge): never from the event loop."""
+    sink = database.job_sink
+    if sink is None:
         return
+    remote = bool(getattr(getattr(sink, "__self__", None), "remote", False))
     with _nudge_lock:
         if id(database) in _nudged:
             return
         _nudged.add(id(database))
+    if remote:
+        timer = threading.Timer(REMOTE_NUDGE_S, _send_remote, (database,))
+        timer.daemon = True
+        timer.start()
+        return
     try:
-        database.job_sink(PROCESS_WEBHOOKS, {})
+        sink(PROCESS_WEBHOOKS, {})
     except Exception:
         with _nudge_lock:
             _nudged.discard(id(database))
         raise
 
 
+def _send_remote(database: Database) -> None:
+    with _nudge_lock:
+        _nudged.discard(id(database))  # cleared before sending: a later batch schedules another
+    sink = database.job_sink
+    try:
+        if sink is not None:
+            sink(PROCESS_WEBHOOKS, {})
+    except Exception:  # the broker is down: the stored rows wait for the next nudge or start-up
+        log.exception("could not ask a worker to process stored webhooks")
+
+
 @job(PROCESS_WEBHOOKS)
 def process_webhooks_job(database: Database, _payload: dict[str, Any]) -> None:
+    """Several pump jobs may arrive at once (a broker worker has many threads): one drains, the others
+    only flag that there may be more, and the draining one goes round again."""
     with _nudge_lock:
         _nudged.discard(id(database))  # cleared before draining: a later webhook queues a new pump
-    process_pending(database)
+    _again.set()
+    while _again.is_set():
+        if not _pump_lock.acquire(blocking=False):
+            return  # the pump that holds the lock sees the flag when it finishes
+        try:
+            _again.clear()
+            _drain(database, None)
+        finally:
+            _pump_lock.release()
 
 
 def process_pending(database: Database, *, chunk: int | None = None) -> int:
@@ -89,36 +123,40 @@ def process_pending(database: Database, *, chunk: int | None = None) -> int:
     transaction, so the pumps of several server processes (``quita serve --workers N``) share the backlog
     instead of queueing behind each other's row locks."""
     # SQLite has one writer: short transactions let the receiver's commits in between.
+    with _pump_lock:
+        return _drain(database, chunk)
+
+
+def _drain(database: Database, chunk: int | None) -> int:
     chunk = chunk or (SQLITE_CHUNK if database.is_sqlite else CHUNK)
     handled = 0
-    with _pump_lock:
-        while True:
-            # In one process the receiver and the pump share the CPU and the GIL (and, on SQLite, the
-            # write lock). Acknowledging Meta quickly matters more than applying a status a moment sooner,
-            # so while webhooks keep arriving the pump works in small chunks with pauses in between
-            # (about a fifth of a core); the stored backlog is drained at full speed right after.
-            busy = time.monotonic() - _last_intake < BUSY_WINDOW_S
-            size = min(chunk, BUSY_CHUNK) if busy else chunk
-            if busy:
-                time.sleep(BUSY_PAUSE_S)
-            ids: list[uuid.UUID] = []
-            if database.is_sqlite:  # read first, then write: _process_ids takes the write lock first
-                with database.transaction() as session:
-                    ids = _claim(session, size, lock=False)
-                if not ids:
-                    return handled
-            try:
-                with database.transaction() as session:
-                    if not database.is_sqlite:
-                        ids = _claim(session, size, lock=True)
-                        if not ids:
-                            return handled
-                    _process_ids(session, ids)
-            except Exception:
-                log.exception("webhook chunk failed; retrying one by one")
-                for delivery_id in ids:
-                    _process_one_isolated(database, delivery_id)
-            handled += len(ids)
+    while True:
+        # In one process the receiver and the pump share the CPU and the GIL (and, on SQLite, the
+        # write lock). Acknowledging Meta quickly matters more than applying a status a moment sooner,
+        # so while webhooks keep arriving the pump works in small chunks with pauses in between
+        # (about a fifth of a core); the stored backlog is drained at full speed right after.
+        busy = time.monotonic() - _last_intake < BUSY_WINDOW_S
+        size = min(chunk, BUSY_CHUNK) if busy else chunk
+        if busy:
+            time.sleep(BUSY_PAUSE_S)
+        ids: list[uuid.UUID] = []
+        if database.is_sqlite:  # read first, then write: _process_ids takes the write lock first
+            with database.transaction() as session:
+                ids = _claim(session, size, lock=False)
+            if not ids:
+                return handled
+        try:
+            with database.transaction() as session:
+                if not database.is_sqlite:
+                    ids = _claim(session, size, lock=True)
+                    if not ids:
+                        return handled
+                _process_ids(session, ids)
+        except Exception:
+            log.exception("webhook chunk failed; retrying one by one")
+            for delivery_id in ids:
+                _process_one_isolated(database, delivery_id)
+        handled += len(ids)
 
 
 def _claim(session: Session, size: int, *, lock: bool) -> list[uuid.UUID]:
