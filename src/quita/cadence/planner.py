@@ -456,13 +456,17 @@ class _Item:
 
 
 def _debt_batches(
-    session_factory: Callable[[], Any],
+    database: Database,
     tenant_id: uuid.UUID,
     cadence_list: list[Cadence],
     today: dt.date,
     batch_size: int,
-    dialect: str,
 ) -> Iterator[list[Any]]:
+    """The candidate debts in batches, from one streamed query (a server-side cursor on PostgreSQL).
+
+    A keyset loop (``ORDER BY id LIMIT n``) re-reads and re-sorts every candidate for each batch; one
+    stream reads them once. The reading connection only reads, so batch writes on other connections
+    proceed (PostgreSQL MVCC, SQLite WAL)."""
     statuses = sorted({s for c in cadence_list for s in c.match.statuses})
     lo = min(c.offset_range[0] for c in cadence_list) - 1  # ±1 day: a debtor's local day may differ from SP's
     hi = max(c.offset_range[1] for c in cadence_list) + 1
@@ -474,41 +478,28 @@ def _debt_batches(
             for shift in (-1, 0, 1)
         }
     )
-    after: uuid.UUID | None = None
     d = pm.Debt
-    while True:
-        query = (
-            select(
-                d.id,
-                d.debtor_id,
-                d.creditor_id,
-                d.principal,
-                d.due_date,
-                d.status,
-                d.tags,
-                d.contract,
-                d.installment_number,
-            )
-            .where(
-                d.tenant_id == tenant_id,
-                d.status.in_(statuses),
-                d.due_date >= today - dt.timedelta(days=hi),
-                d.due_date <= today - dt.timedelta(days=lo),
-                member_of(d.due_date, due_dates, dialect),
-            )
-            .order_by(d.id)
-            .limit(batch_size)
-        )
-        if after is not None:
-            query = query.where(d.id > after)
-        with session_factory() as session:
-            rows = list(session.execute(query))
-        if not rows:
-            return
-        yield rows
-        after = rows[-1].id
-        if len(rows) < batch_size:
-            return
+    query = select(
+        d.id,
+        d.debtor_id,
+        d.creditor_id,
+        d.principal,
+        d.due_date,
+        d.status,
+        d.tags,
+        d.contract,
+        d.installment_number,
+    ).where(
+        d.tenant_id == tenant_id,
+        d.status.in_(statuses),
+        d.due_date >= today - dt.timedelta(days=hi),
+        d.due_date <= today - dt.timedelta(days=lo),
+        member_of(d.due_date, due_dates, database.engine.dialect.name),
+    )
+    with database.engine.connect() as conn:
+        result = conn.execution_options(stream_results=True, yield_per=batch_size).execute(query)
+        for part in result.partitions():
+            yield list(part)
 
 
 def _write(
@@ -623,9 +614,7 @@ def plan_tenant(
     with database.transaction() as session:
         ctx = tenant_context(session, tenant_id, now)
     today = now.astimezone(SAO_PAULO).date()
-    for rows in _debt_batches(
-        database.session_factory, tenant_id, ctx.cadences, today, batch_size, database.engine.dialect.name
-    ):
+    for rows in _debt_batches(database, tenant_id, ctx.cadences, today, batch_size):
         stats.batches += 1
         stats.scanned += len(rows)
         with database.transaction() as session:
