@@ -33,7 +33,7 @@ from quita.importing.prepared import (
 from quita.importing.report import ErrorReport, report_path_for
 from quita.importing.sources import open_source
 from quita.kit.db import utcnow
-from quita.kit.db.bulk import bulk_insert
+from quita.kit.db.bulk import write_ready
 from quita.kit.errors import InvalidInput
 from quita.portfolio.models import ContactPoint, Debt, Debtor
 from quita.tenant import service as tenants
@@ -75,8 +75,9 @@ class _BatchWriter:
     """
 
     def __init__(self, session: Session, tenant_id: uuid.UUID, actor: str, job_id: uuid.UUID | None,
-                 summary: ImportSummary) -> None:
+                 summary: ImportSummary, now: dt.datetime) -> None:
         self.session, self.tenant_id, self.actor, self.job_id = session, tenant_id, actor, job_id
+        self.now = now  # the rows' created_at / updated_at, written by the parsing side too
         self.summary = summary
         self.connection = session.connection()
         self.fresh = session.scalar(select(Debtor.id).where(Debtor.tenant_id == tenant_id).limit(1)) is None
@@ -86,7 +87,7 @@ class _BatchWriter:
         self._contacts_written: set[int] = set()
 
     def write(self, rows: list[tuple[Any, ...]]) -> None:
-        now = utcnow()
+        now = self.now
         prepared = [PreparedRow._make(r) for r in rows]
         existing: dict[str, Any] = {}
         if not self.fresh:
@@ -114,12 +115,7 @@ class _BatchWriter:
         self._write_debtors(touched, now)
         self._write_contacts(touched, now)
         if new_rows:
-            bulk_insert(
-                self.connection, Debt.__table__, DEBT_INSERT_COLUMNS, [r.debt_db for r in new_rows],  # type: ignore[arg-type]
-                {"tenant_id": self.tenant_id, "status": "open", "currency": "BRL", "import_job_id": self.job_id,
-                 "created_at": now, "updated_at": now},
-                converted=True,
-            )
+            write_ready(self.connection, Debt.__table__, DEBT_INSERT_COLUMNS, [r.debt_db for r in new_rows])  # type: ignore[arg-type]
             self.summary.imported += len(new_rows)
         events = []
         for row in changed_rows:
@@ -127,7 +123,7 @@ class _BatchWriter:
             values = dict(zip(DEBT_COLUMNS, row.debt_py, strict=True))
             del values["external_id"]
             values["debtor_id"] = uuid.UUID(row.debtor_id)
-            values["creditor_id"] = uuid.UUID(row.debt_db[2])
+            values["creditor_id"] = uuid.UUID(row.creditor_id)
             old = existing[row.debt_id]
             before = {f: getattr(old, f) for f in DEBT_FIELDS if getattr(old, f) != values[f]}
             after = {f: values[f] for f in before}
@@ -182,19 +178,17 @@ class _BatchWriter:
                 debtor_id = uuid.UUID(debtor_hex)
                 self.connection.execute(update(Debtor).where(Debtor.id == debtor_id).values(**after, updated_at=now))
                 events.append(self._event("debtor.updated_by_import", "debtor", debtor_id, before, after, row.row))
-        bulk_insert(self.connection, Debtor.__table__, DEBTOR_INSERT_COLUMNS, inserts,  # type: ignore[arg-type]
-                    {"tenant_id": self.tenant_id, "created_at": now, "updated_at": now, "is_deceased": False,
-                     "is_vulnerable": False, "in_dispute": False}, converted=True)
+        write_ready(self.connection, Debtor.__table__, DEBTOR_INSERT_COLUMNS, inserts)  # type: ignore[arg-type]
         audit.record_many(self.session, events)
 
     def _write_contacts(self, rows: list[PreparedRow], now: dt.datetime) -> None:
         """Contacts are only ever added by an import: status, opt-out and WhatsApp identity are
         learnt by Quita and must not be overwritten by a creditor's file."""
-        wanted: dict[str, tuple[Any, ...]] = {}
+        wanted: dict[str, Any] = {}
         for row in rows:
-            for contact in row.contacts_db:
-                if int(contact[0][:16], 16) not in self._contacts_written:
-                    wanted[contact[0]] = contact
+            for contact_hex, contact in row.contacts_db:
+                if int(contact_hex[:16], 16) not in self._contacts_written:
+                    wanted[contact_hex] = contact
         if not wanted:
             return
         if not self.fresh:
@@ -210,9 +204,7 @@ class _BatchWriter:
             for key in present:
                 del wanted[key]
         self._contacts_written.update(int(key[:16], 16) for key in wanted)
-        bulk_insert(self.connection, ContactPoint.__table__, CONTACT_INSERT_COLUMNS,  # type: ignore[arg-type]
-                    list(wanted.values()), {"tenant_id": self.tenant_id, "status": "valid", "created_at": now,
-                                            "updated_at": now}, converted=True)
+        write_ready(self.connection, ContactPoint.__table__, CONTACT_INSERT_COLUMNS, list(wanted.values()))  # type: ignore[arg-type]
 
 
 def import_file(
@@ -241,11 +233,12 @@ def import_file(
         cmap = resolve_columns(source.header, mapping)
         summary.ignored_columns = cmap.ignored
         summary.source_kind, summary.encoding = source.kind, source.encoding
-        writer = _BatchWriter(session, tenant_id, actor, job_id, summary)
+        now = utcnow()
+        writer = _BatchWriter(session, tenant_id, actor, job_id, summary, now)
         preparer = {
             "tenant_id": tenant_id, "dialect_name": session.get_bind().dialect.name,
             "creditors": {cnpj: cid.hex for cnpj, cid in summary.creditors.items()},
-            "default_creditor": default_creditor.id.hex, "keep_python": not writer.fresh,
+            "default_creditor": default_creditor.id.hex, "keep_python": not writer.fresh, "now": now, "job_id": job_id,
         }
         seen = _SeenIds()
         with ErrorReport(report_path_for(path)) as report:
