@@ -222,3 +222,16 @@ def test_a_job_sent_to_the_broker_is_run_by_a_real_worker_process(
         delete_queue(url, queue)
     assert stored.status == ImportStatus.DONE, stored.error
     assert stored.rows_imported == 5
+
+
+def test_a_sender_can_tell_whether_its_jobs_run_here(scaled_database: Database) -> None:
+    from quita.kit.jobs import runs_elsewhere
+
+    local = InProcessRunner(scaled_database)
+    scaled_database.job_sink = local.submit
+    assert not runs_elsewhere(scaled_database)
+    remote = BrokerRunner(scaled_database, check_rabbitmq(), queue="quita-test-never-declared")
+    scaled_database.job_sink = remote.submit
+    assert runs_elsewhere(scaled_database)
+    local.shutdown()
+    remote.shutdown()

@@ -119,6 +119,13 @@ class InProcessRunner:
         self._pool.shutdown(wait=True, cancel_futures=False)
 
 
+def runs_elsewhere(database: Any) -> bool:
+    """True when the jobs this process submits run in other processes (a broker): a sender must not
+    expect to see them run, e.g. to clear a per-process "already nudged" mark."""
+    sink = getattr(database, "job_sink", None)
+    return bool(getattr(getattr(sink, "__self__", None), "remote", False))
+
+
 def runner_for(
     database: Any, *, broker_url: str | None, queue: str = "quita-jobs", threads: int = 2
 ) -> JobRunner:
