@@ -1,0 +1,60 @@
+"""The agreement end to end over real HTTP (the bot's e2e stack: simulator + Quita server, SQLite): accept
+six instalments, receive the first boleto and Pix in the conversation, pay the Pix at the simulated PSP,
+whose webhook reaches Quita, and see the agreement advance to the second instalment."""
+
+from __future__ import annotations
+
+import time
+
+import httpx
+from sqlalchemy import select
+
+from quita.bot import timers
+from quita.bot.models import Agreement, AgreementInstallment
+from quita.server import demo
+from tests.bot.test_e2e import Stack, rows_of, stack, texts  # noqa: F401  (the module's stack fixture)
+
+
+def _statuses(s: Stack, debtor_id: object) -> list[str]:
+    with s.database.transaction() as session:
+        agreement = session.scalars(select(Agreement).where(Agreement.debtor_id == debtor_id)).one()
+        return list(
+            session.scalars(
+                select(AgreementInstallment.status)
+                .where(AgreementInstallment.agreement_id == agreement.id)
+                .order_by(AgreementInstallment.number)
+            )
+        )
+
+
+def test_accept_pay_the_first_instalment_by_pix_and_the_agreement_advances(stack: Stack) -> None:  # noqa: F811
+    httpx.post(
+        f"{stack.sim.url}/_sim/psp/config",
+        json={
+            "pix_webhook_url": f"{stack.api}/webhooks/pix/bot-e2e",
+            "pix_webhook_secret": demo.DEMO_PIX_WEBHOOK_SECRET,
+        },
+        timeout=10,
+    ).raise_for_status()
+    phone = stack.debtor()
+    phone.start_verified()
+    phone.tap(phone.last(), "menu:plans")
+    six = [r for r in rows_of(phone.last()["request"]) if r["title"].startswith("6x")]
+    phone.tap(phone.last(), six[0]["title"])
+    done = texts(phone.say("confirmo"))
+    assert "Acordo registrado" in done and "Parcela 1/6 do acordo" in done
+    assert "Linha digitável do boleto" in done
+    brcode = done.split("Pix copia e cola:\n", 1)[1].split("\n", 1)[0]
+
+    paid = httpx.post(f"{stack.sim.url}/_sim/psp/pay", json={"brcode": brcode}, timeout=10)
+    assert paid.status_code == 200, paid.text
+    deadline = time.monotonic() + 20
+    while _statuses(stack, phone.debtor_id)[0] != "paid" and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert _statuses(stack, phone.debtor_id) == ["paid"] + ["open"] * 5
+
+    stats = timers.run_tick(stack.database, only_tenant="bot-e2e")
+    assert stats.charges == 1 and not stats.errors
+    advanced = texts(phone.new())
+    assert "Recebemos o pagamento da parcela anterior" in advanced and "Parcela 2/6 do acordo" in advanced
+    assert "Pix copia e cola" in advanced
