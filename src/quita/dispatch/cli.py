@@ -32,7 +32,7 @@ def worker(
         envvar="QUITA_BROKER_URL",
         help="fila de jobs (amqp://… RabbitMQ ou redis://…); sem ela os jobs rodam em threads deste processo",
     ),
-    job_queue: str = typer.Option("quita-jobs", "--job-queue", envvar="QUITA_JOB_QUEUE"),
+    job_queue: str | None = typer.Option(None, "--job-queue", envvar="QUITA_JOB_QUEUE"),
     job_threads: int = typer.Option(
         4, "--job-threads", min=0, max=64, help="threads de jobs (0: não consome)"
     ),
@@ -52,6 +52,11 @@ def worker(
     from quita.dispatch.worker import DispatchSettings
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    from quita.config import get_settings
+
+    config = get_settings()  # the same settings (.env included) `quita serve` reads: both agree on the broker
+    broker_url = broker_url or config.broker_url
+    job_queue = job_queue or config.job_queue
     database = open_database()
     if dispatch and not database.is_sqlite and not redis_url:
         raise fail("com PostgreSQL (vários workers) informe --redis-url: os limites precisam ser globais")
