@@ -3,7 +3,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from quita.cadence.planner import plan_tenant
 from quita.dispatch.domain.policy import RetryPolicy
@@ -234,3 +234,75 @@ def test_undeliverable_number_is_recorded_and_the_contact_marked(database: Datab
         stored = session.get_one(OutboxMessage, row.id)
     assert contact.status == ContactStatus.NO_WHATSAPP
     assert stored.status == OutboxStatus.FAILED and stored.failed_reason == "131026: undeliverable"
+
+
+def test_batched_conversation_record_keeps_one_verifiable_chain(database: Database) -> None:
+    """The dispatcher writes the conversation record set-based; the chain must stay the one the single-row
+    writer and the verifier agree on, also when both writers append to one conversation."""
+    import uuid
+
+    from quita.whatsapp import service as wa
+    from quita.whatsapp.evidence import verify
+    from quita.whatsapp.models import Conversation, ConversationEntry
+
+    tenant_id, channel_id = setup_tenant(database, graph_url="http://127.0.0.1:9", throughput=1000, tier=None)
+    add_debts(database, tenant_id, 2, due=dt.date(2026, 3, 17))
+    with database.transaction() as session:
+        contacts = list(session.execute(select(ContactPoint.id, ContactPoint.debtor_id)))
+
+    def record(n: int, contact: int, wamid: str) -> wa.OutboundRecord:
+        contact_id, debtor_id = contacts[contact]
+        return wa.OutboundRecord(
+            tenant_id=tenant_id,
+            channel_id=channel_id,
+            contact_id=contact_id,
+            debtor_id=debtor_id,
+            message_id=uuid.uuid4(),
+            wamid=f"wamid.{wamid}{n}",
+            kind="template",
+            body={"to": "+5511900000000", "template": {"name": "t", "components": []}},
+            actor="cadence",
+            template_name="quita_vencimento_hoje",
+            template_params=["Maria", str(n)],
+            wa_id="5511900000000",
+        )
+
+    with database.transaction() as session:
+        wa.record_outbound_batch(session, [record(n, n % 2, "a") for n in range(5)])
+    with database.transaction() as session:  # the single-row writer continues the same chain
+        contact_id, debtor_id = contacts[0]
+        wa.record_outbound(
+            session,
+            tenant_id=tenant_id,
+            channel_id=channel_id,
+            contact_id=contact_id,
+            debtor_id=debtor_id,
+            message_id=uuid.uuid4(),
+            wamid="wamid.single",
+            kind="template",
+            body={"to": "x"},
+            actor="bot",
+            template_name="t",
+            template_params=["a"],
+            wa_id="5511900000000",
+        )
+    with database.transaction() as session:
+        wa.record_outbound_batch(session, [record(n, 0, "b") for n in range(3)])
+    with database.transaction() as session:
+        reports = list(verify(session, tenant_id))
+        counts = {c.contact_id: c.entry_count for c in session.scalars(select(Conversation))}
+        entries = session.scalar(select(func.count()).select_from(ConversationEntry))
+        messages = session.scalars(select(WhatsAppMessage.wamid)).all()
+    assert len(reports) == 2 and all(r.broken is None for r in reports), reports
+    assert counts == {contacts[0][0]: 3 + 1 + 3, contacts[1][0]: 2}
+    assert entries == 9 and len(set(messages)) == 9
+
+
+def test_dispatch_leaves_a_verifiable_conversation_record(database: Database, sim: Sim) -> None:
+    from quita.whatsapp.evidence import verify
+
+    _campaign(database, sim, 8)
+    asyncio.run(drain(Dispatcher(database, settings=DispatchSettings(pair_interval=0.001)), database))
+    with database.transaction() as session:
+        reports = list(verify(session))
+    assert len(reports) == 8 and all(r.broken is None and r.entries == 1 for r in reports), reports

@@ -265,8 +265,7 @@ def record(
             [{"b_id": o.row.id, "b_wamid": o.wamid, "b_waid": (o.wa_id or "")[:20] or None} for o in sent],
         )
         if conversation:
-            for o in sent:
-                _record_conversation(session, o.row, o.wamid, o.wa_id, o.body)
+            _record_conversations(session, sent)
     for o in outcomes:
         if o.status == "retry":
             session.execute(
@@ -337,6 +336,34 @@ def fail(
             .values(status=ContactStatus.NO_WHATSAPP, updated_at=now)
             .execution_options(synchronize_session=False)
         )
+
+
+def _record_conversations(session: Session, sent: Sequence[Outcome]) -> None:
+    """The conversation record of a batch of accepted sends, written set-based (see
+    :func:`quita.whatsapp.service.record_outbound_batch`)."""
+    from quita.whatsapp import service as wa
+
+    wa.record_outbound_batch(
+        session,
+        [
+            wa.OutboundRecord(
+                tenant_id=o.row.tenant_id,
+                channel_id=o.row.channel_id,
+                contact_id=o.row.contact_id,
+                debtor_id=o.row.debtor_id,
+                message_id=o.row.id,
+                wamid=o.wamid,
+                kind="template",
+                body=o.body or {},
+                actor="cadence",
+                template_name=o.row.template_name,
+                template_params=list(o.row.template_params),
+                wa_id=o.wa_id,
+            )
+            for o in sent
+            if o.row.channel_id is not None
+        ],
+    )
 
 
 def _record_conversation(

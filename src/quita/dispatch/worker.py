@@ -3,8 +3,8 @@ over async HTTP and records what happened. The same class runs inside ``quita se
 process, :class:`~quita.dispatch.limits.MemoryLimiter`) and in any number of ``quita worker`` processes
 (PostgreSQL with ``SKIP LOCKED``, :class:`~quita.dispatch.limits.RedisLimiter`).
 
-Database calls are short and run on threads (``asyncio.to_thread``) so the event loop keeps hundreds of
-HTTP requests in flight; a 50 ms API latency therefore costs concurrency, not throughput. Results are
+Database calls are short and run on the dispatcher's own thread (two on PostgreSQL) so the event loop keeps
+hundreds of HTTP requests in flight; a 50 ms API latency therefore costs concurrency, not throughput. Results are
 written in batches every few tens of milliseconds; a worker killed in between leaves its rows ``sending``,
 which the reconciler settles from status webhooks — never by sending again.
 """
@@ -20,6 +20,7 @@ import random
 import socket
 import uuid
 from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -81,25 +82,42 @@ class Dispatcher:
         self._inflight: set[asyncio.Task[None]] = set()
         self._slots = asyncio.Semaphore(self.settings.concurrency)
         self._rng = random.Random()
+        self._unpaced = 0  # claimed rows not yet marked sending (or released)
+        self._db_threads = 1 if database.engine.dialect.name == "sqlite" else 2
+        self._db = ThreadPoolExecutor(self._db_threads, thread_name_prefix="dispatch-db")
         self.sent = 0
+        self.recorded = 0
+        """Outcomes written so far (any status): lets a caller wait for the end without polling the database."""
 
     # ------------------------------------------------------------------ lifecycle
 
     async def run(self, stop: asyncio.Event) -> None:
+        """Claims the next batch while the previous one is still being paced out (once fewer than half a
+        batch of its rows wait for their slot), so the claim's round trip never leaves the number idle."""
         recorder = asyncio.create_task(self._recorder(stop))
         housekeeping = asyncio.create_task(self._housekeeping(stop))
+        pacing: set[asyncio.Task[None]] = set()
         try:
             while not stop.is_set():
+                if self._unpaced > self.settings.batch // 2:
+                    await asyncio.wait(pacing, timeout=0.01, return_when=asyncio.FIRST_COMPLETED)
+                    continue
                 try:
-                    handled = await self.cycle()
+                    claimed, token = await self._claim_next()
                 except Exception:
                     log.exception("dispatch cycle failed; retrying")
-                    handled = 0
+                    claimed, token = [], ""
                     await asyncio.sleep(1.0)
-                if not handled:
+                if claimed:
+                    task = asyncio.create_task(self._pace_all(claimed, token))
+                    pacing.add(task)
+                    task.add_done_callback(pacing.discard)
+                else:
                     with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(stop.wait(), self.settings.idle_sleep)
         finally:
+            if pacing:
+                await asyncio.gather(*pacing, return_exceptions=True)
             if self._inflight:
                 await asyncio.gather(*self._inflight, return_exceptions=True)
             await recorder
@@ -110,21 +128,40 @@ class Dispatcher:
         for client in self._clients.values():
             await client.aclose()
         self._clients.clear()
+        self._db.shutdown(wait=False)
+        self._db = ThreadPoolExecutor(self._db_threads, thread_name_prefix="dispatch-db")
 
     # ------------------------------------------------------------------ one cycle
 
     async def cycle(self) -> int:
+        """One claim, paced out completely (tests step the dispatcher with it)."""
+        claimed, token = await self._claim_next()
+        if claimed:
+            await self._pace_all(claimed, token)
+        return len(claimed)
+
+    async def _claim_next(self) -> tuple[list[Claimed], str]:
         await self._refresh_channels()
         self._cycle += 1
         token = f"{self.name}#{self._cycle}"[:64]
-        claimed = await asyncio.to_thread(self._claim, token)
-        if not claimed:
-            return 0
+        return await self._in_db(self._claim, token), token
+
+    async def _pace_all(self, claimed: list[Claimed], token: str) -> None:
+        self._unpaced += len(claimed)
         groups: dict[uuid.UUID | None, list[Claimed]] = defaultdict(list)
         for row in claimed:
             groups[row.channel_id].append(row)
-        await asyncio.gather(*(self._pace(channel_id, rows, token) for channel_id, rows in groups.items()))
-        return len(claimed)
+        results = await asyncio.gather(
+            *(self._pace(channel_id, rows, token) for channel_id, rows in groups.items()), return_exceptions=True
+        )
+        for result in results:
+            if isinstance(result, Exception):
+                log.error("pacing claimed rows failed (their claims lapse back to pending): %r", result)
+
+    async def _in_db(self, fn: Any, *args: Any) -> Any:
+        """Database work runs on the dispatcher's own thread(s): one on SQLite, so its writes never wait
+        on each other's file lock (SQLite's busy handler sleeps in steps of up to 100 ms)."""
+        return await asyncio.get_running_loop().run_in_executor(self._db, fn, *args)
 
     def _claim(self, token: str) -> list[Claimed]:
         now = utcnow()
@@ -146,25 +183,35 @@ class Dispatcher:
         return self.limiter.try_tier(info.waba_id, row.recipient, info.tier_limit)
 
     async def _pace(self, channel_id: uuid.UUID | None, rows: list[Claimed], token: str) -> None:
-        info = self._channels.get(channel_id) if channel_id else None
-        if info is None:
-            await asyncio.to_thread(self._fail_all, rows, "canal WhatsApp inexistente para esta mensagem")
-            return
-        client = await self._client(info)
-        chunk = max(1, min(50, info.throughput_mps // 20))
-        for start in range(0, len(rows), chunk):
-            part = rows[start : start + chunk]
-            wait = self.limiter.reserve(info.phone_number_id, float(info.throughput_mps), len(part))
-            if wait > 0:
-                await asyncio.sleep(wait)
-            go = await asyncio.to_thread(self._mark_sending, [r.id for r in part], token)
-            for row in part:
-                if row.id not in go:
-                    continue
-                await self._slots.acquire()
-                task = asyncio.create_task(self._send(client, row))
-                self._inflight.add(task)
-                task.add_done_callback(self._inflight.discard)
+        """Sends ``rows`` in chunks of 50 ms of the number's throughput. Each chunk books its slots first,
+        then marks its rows ``sending`` while it waits for them, so the database round trip hides inside
+        the wait instead of adding to it (a row is ``sending`` at most one chunk before its request)."""
+        left = len(rows)
+        try:
+            info = self._channels.get(channel_id) if channel_id else None
+            if info is None:
+                await self._in_db(self._fail_all, rows, "canal WhatsApp inexistente para esta mensagem")
+                return
+            client = await self._client(info)
+            chunk = max(1, min(50, info.throughput_mps // 20))
+            for start in range(0, len(rows), chunk):
+                part = rows[start : start + chunk]
+                wait = self.limiter.reserve(info.phone_number_id, float(info.throughput_mps), len(part))
+                marking = asyncio.ensure_future(self._in_db(self._mark_sending, [r.id for r in part], token))
+                if wait > 0:
+                    await asyncio.sleep(wait)
+                go = await marking
+                left -= len(part)
+                self._unpaced -= len(part)
+                for row in part:
+                    if row.id not in go:
+                        continue
+                    await self._slots.acquire()
+                    task = asyncio.create_task(self._send(client, row))
+                    self._inflight.add(task)
+                    task.add_done_callback(self._inflight.discard)
+        finally:
+            self._unpaced -= left
 
     def _mark_sending(self, ids: list[uuid.UUID], token: str) -> set[uuid.UUID]:
         with self.database.transaction() as session:
@@ -221,7 +268,7 @@ class Dispatcher:
             if self._results:
                 batch, self._results = self._results, []
                 try:
-                    await asyncio.to_thread(self._record, batch)
+                    await self._in_db(self._record, batch)
                 except Exception:
                     log.exception("recording %d results failed; keeping them and retrying", len(batch))
                     self._results = batch + self._results
@@ -234,6 +281,7 @@ class Dispatcher:
     def _record(self, batch: list[Outcome]) -> None:
         with self.database.transaction() as session:
             service.record(session, batch, utcnow(), conversation=self.settings.record_conversation)
+        self.recorded += len(batch)
         for outcome in batch:
             if outcome.status == "stop" and outcome.row.channel_id in self._channels:
                 self._channels_at = 0.0  # re-read: the number is paused now
@@ -244,14 +292,14 @@ class Dispatcher:
             await asyncio.gather(*list(self._inflight), return_exceptions=True)
         if self._results:
             batch, self._results = self._results, []
-            await asyncio.to_thread(self._record, batch)
+            await self._in_db(self._record, batch)
 
     # ------------------------------------------------------------------ housekeeping
 
     async def _housekeeping(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
             try:
-                await asyncio.to_thread(self.housekeeping)
+                await self._in_db(self.housekeeping)
             except Exception:
                 log.exception("dispatch housekeeping failed; retrying")
             with contextlib.suppress(TimeoutError):
@@ -278,7 +326,7 @@ class Dispatcher:
         loop = asyncio.get_running_loop()
         if loop.time() - self._channels_at < 5.0 and self._channels:
             return
-        self._channels = await asyncio.to_thread(self._load_channels)
+        self._channels = await self._in_db(self._load_channels)
         self._channels_at = loop.time()
 
     def _load_channels(self) -> dict[uuid.UUID, ChannelInfo]:
@@ -288,7 +336,7 @@ class Dispatcher:
     async def _client(self, info: ChannelInfo) -> WhatsAppClient:
         client = self._clients.get(info.id)
         if client is None:
-            client = await asyncio.to_thread(self._build_client, info.id)
+            client = await self._in_db(self._build_client, info.id)
             self._clients[info.id] = client
         return client
 

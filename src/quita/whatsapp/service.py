@@ -7,12 +7,13 @@ webhook router needs before it knows the tenant (by ``phone_number_id`` / ``waba
 from __future__ import annotations
 
 import datetime as dt
+import random
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import func, insert, or_, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -367,6 +368,183 @@ def record_outbound(
     )
     _apply_parked(session, message)
     return message
+
+
+@dataclass(frozen=True, slots=True)
+class OutboundRecord:
+    """One accepted send for :func:`record_outbound_batch` (the arguments of :func:`record_outbound`)."""
+
+    tenant_id: uuid.UUID
+    channel_id: uuid.UUID
+    contact_id: uuid.UUID | None
+    debtor_id: uuid.UUID | None
+    message_id: uuid.UUID
+    wamid: str | None
+    kind: str
+    body: dict[str, Any]
+    actor: str
+    template_name: str | None = None
+    template_params: list[Any] | dict[str, Any] | None = None
+    wa_id: str | None = None
+
+
+def record_outbound_batch(session: Session, records: Sequence[OutboundRecord]) -> None:
+    """:func:`record_outbound` for many sends at once (the dispatcher writes hundreds per transaction).
+
+    ``body`` and ``template_params`` must already be plain JSON (str, int, list, dict): unlike
+    :func:`record_outbound` they are stored as given, without a :func:`jsonable` pass.
+
+    The same rows and the same chain, with a handful of statements instead of ~8 ORM round trips per
+    message: one read of the contacts, one insert of the missing conversations, per conversation one
+    ``UPDATE … RETURNING`` that reserves ``k`` sequence numbers (taking its write lock first, like
+    :func:`append_entry`), then every message and entry in one multi-row insert each. Parked statuses
+    are looked up once for the whole batch.
+    """
+    if not records:
+        return
+    contact_ids = {r.contact_id for r in records if r.contact_id is not None}
+    contacts = {
+        c.id: c
+        for c in session.execute(
+            select(ContactPoint.id, ContactPoint.tenant_id, ContactPoint.debtor_id, ContactPoint.wa_id).where(
+                ContactPoint.id.in_(contact_ids)
+            )
+        )
+    } if contact_ids else {}
+    wa_updates: dict[uuid.UUID, str] = {}
+    rows: list[tuple[OutboundRecord, uuid.UUID | None, str, str | None]] = []
+    for r in records:
+        contact = contacts.get(r.contact_id) if r.contact_id is not None else None
+        if r.contact_id is not None and (contact is None or contact.tenant_id != r.tenant_id):
+            raise NotFound("contato não encontrado", code="contact_not_found")
+        if contact is not None and r.wa_id and contact.wa_id != r.wa_id:
+            wa_updates[contact.id] = r.wa_id[:20]
+        debtor_id = r.debtor_id if r.debtor_id is not None or contact is None else contact.debtor_id
+        wa_id = r.wa_id or (r.body.get("to") if isinstance(r.body.get("to"), str) else None)
+        rows.append((r, debtor_id, _peer(r.contact_id, wa_id, None), wa_id))
+    for contact_id, wa_id in wa_updates.items():
+        session.execute(
+            update(ContactPoint).where(ContactPoint.id == contact_id).values(wa_id=wa_id)
+            .execution_options(synchronize_session=False)
+        )
+    # conversations: one per (tenant, channel, peer), created when missing
+    groups: dict[tuple[uuid.UUID, uuid.UUID, str], list[tuple[OutboundRecord, uuid.UUID | None, str | None]]] = {}
+    for r, debtor_id, peer, wa_id in rows:
+        groups.setdefault((r.tenant_id, r.channel_id, peer), []).append((r, debtor_id, wa_id))
+    conversation_ids = _conversation_ids(session, groups)
+    now = utcnow()
+    ids = random.Random()  # entry ids without a getrandom() syscall per row (it releases the GIL)
+    messages: list[dict[str, Any]] = []
+    entries: list[dict[str, Any]] = []
+    for key, items in groups.items():
+        conversation_id = conversation_ids[key]
+        head = session.execute(
+            update(Conversation)
+            .where(Conversation.id == conversation_id)
+            .values(entry_count=Conversation.entry_count + len(items), updated_at=now)
+            .returning(Conversation.entry_count, Conversation.head_hash, Conversation.wa_id)
+            .execution_options(synchronize_session=False)
+        ).one()
+        seq, prev = head.entry_count - len(items), head.head_hash or GENESIS
+        occurred_at = now.astimezone(dt.UTC)
+        for r, debtor_id, _wa_id in items:
+            seq += 1
+            messages.append({
+                "id": r.message_id, "tenant_id": r.tenant_id, "channel_id": r.channel_id,
+                "conversation_id": conversation_id, "contact_id": r.contact_id, "debtor_id": debtor_id,
+                "direction": "outbound", "wamid": r.wamid, "kind": r.kind, "body": r.body,
+                "template_name": r.template_name, "template_params": r.template_params, "actor": r.actor,
+                "status": "accepted" if r.wamid else None, "status_at": now if r.wamid else None,
+                "occurred_at": now, "created_at": now,
+            })
+            content: dict[str, Any] = {"type": r.kind}
+            if r.template_name is not None:
+                content["template"] = {"name": r.template_name, "parameters": r.template_params}
+            else:
+                content["body"] = r.body
+            fields = entry_fields(
+                tenant_id=r.tenant_id, conversation_id=conversation_id, seq=seq, direction="outbound",
+                actor=r.actor, kind=r.kind, content=content, message_id=r.message_id, wamid=r.wamid,
+                occurred_at=occurred_at,
+            )
+            own = content_hash(fields)
+            entry_hash = link_hash(prev, own)
+            entries.append({
+                "id": uuid.UUID(int=ids.getrandbits(128), version=4), "created_at": now, **fields, "prev_hash": prev, "content_hash": own,
+                "entry_hash": entry_hash,
+            })
+            prev = entry_hash
+        last_wa_id = items[-1][2]
+        values: dict[str, Any] = {"head_hash": prev}
+        if last_wa_id and head.wa_id != last_wa_id:
+            values["wa_id"] = last_wa_id
+        session.execute(
+            update(Conversation).where(Conversation.id == conversation_id).values(**values)
+            .execution_options(synchronize_session=False)
+        )
+    session.execute(insert(Message.__table__), messages)  # type: ignore[arg-type]
+    session.execute(insert(ConversationEntry.__table__), entries)  # type: ignore[arg-type]
+    _apply_parked_batch(session, records)
+
+
+def _conversation_ids(
+    session: Session, groups: Mapping[tuple[uuid.UUID, uuid.UUID, str], Sequence[tuple[Any, Any, Any]]]
+) -> dict[tuple[uuid.UUID, uuid.UUID, str], uuid.UUID]:
+    found: dict[tuple[uuid.UUID, uuid.UUID, str], uuid.UUID] = {}
+    by_scope: dict[tuple[uuid.UUID, uuid.UUID], list[str]] = {}
+    for tenant_id, channel_id, peer in groups:
+        by_scope.setdefault((tenant_id, channel_id), []).append(peer)
+
+    def read() -> None:
+        for (tenant_id, channel_id), peers in by_scope.items():
+            for i in range(0, len(peers), 500):
+                for cid, peer in session.execute(
+                    select(Conversation.id, Conversation.peer).where(
+                        Conversation.tenant_id == tenant_id, Conversation.channel_id == channel_id,
+                        Conversation.peer.in_(peers[i : i + 500]),
+                    )
+                ):
+                    found[(tenant_id, channel_id, peer)] = cid
+
+    read()
+    missing = [key for key in groups if key not in found]
+    for key in missing:
+        tenant_id, channel_id, peer = key
+        r, debtor_id, wa_id = groups[key][0]
+        values = {
+            "id": uuid.uuid4(), "tenant_id": tenant_id, "channel_id": channel_id, "peer": peer,
+            "debtor_id": debtor_id, "contact_id": r.contact_id, "wa_id": wa_id, "wa_user_id": None,
+            "entry_count": 0, "created_at": utcnow(), "updated_at": utcnow(),
+        }
+        session.execute(_insert_ignore(session, Conversation, values, ("tenant_id", "channel_id", "peer")))
+    if missing:
+        read()
+    return found
+
+
+def _apply_parked_batch(session: Session, records: Sequence[OutboundRecord]) -> None:
+    """Statuses that arrived before their message (rare): applied like :func:`record_outbound` does."""
+    callbacks = [str(r.message_id) for r in records]
+    wamids = [r.wamid for r in records if r.wamid]
+    hits: set[uuid.UUID] = set()
+    by_callback = {str(r.message_id): r.message_id for r in records}
+    by_wamid = {r.wamid: r.message_id for r in records if r.wamid}
+    for i in range(0, len(callbacks), 500):
+        part_c, part_w = callbacks[i : i + 500], wamids[i : i + 500]
+        conditions = [StatusEvent.callback_data.in_(part_c)]
+        if part_w:
+            conditions.append(StatusEvent.wamid.in_(part_w))
+        for callback_data, wamid in session.execute(
+            select(StatusEvent.callback_data, StatusEvent.wamid).where(or_(*conditions))
+        ):
+            if callback_data in by_callback:
+                hits.add(by_callback[callback_data])
+            if wamid in by_wamid:
+                hits.add(by_wamid[wamid])
+    for message_id in hits:
+        message = session.get(Message, message_id)
+        if message is not None:
+            _apply_parked(session, message)
 
 
 def _apply_parked(session: Session, message: Message) -> None:
