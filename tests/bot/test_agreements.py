@@ -450,3 +450,42 @@ def test_the_planner_loop_runs_the_bot_timers(database: Database, outbox: Outbox
     finally:
         loop.stop()
     assert _agreement(database, d.tenant_id).status == "broken"
+
+
+def _plain_charges(database: Database, debt_id: uuid.UUID) -> list[Charge]:
+    with database.transaction() as session:
+        return list(
+            session.scalars(
+                select(Charge).where(Charge.debt_id == debt_id, Charge.agreement_installment_id.is_(None))
+            )
+        )
+
+
+def test_acceptance_cancels_the_open_charge_of_the_whole_debt(
+    database: Database, outbox: Outbox, data_dir: Path
+) -> None:
+    d = Debtor(database, outbox)
+    _account(database, d.tenant_id)
+    d.tap("id_yes")
+    d.say("529")
+    d.say("me manda o boleto")
+    assert [c.status for c in _plain_charges(database, d.debt_id)] == [ChargeStatus.ISSUED]
+    d.say("quero parcelar em 3x")
+    confirm_wamid, _ = outbox.sent[-1]
+    d.tap("accept:3", confirm_wamid)
+    assert [c.status for c in _plain_charges(database, d.debt_id)] == [ChargeStatus.CANCELLED]
+
+
+def test_debt_paid_outside_the_agreement_ends_it_as_kept(
+    database: Database, outbox: Outbox, data_dir: Path
+) -> None:
+    from quita.portfolio import service as portfolio
+
+    d = _agree(database, outbox)
+    with database.transaction() as session:
+        portfolio.change_debt_status(
+            session, d.tenant_id, d.debt_id, DebtStatus.PAID, actor="test", reason="quitado"
+        )
+    assert timers.run_tick(database, now=MORNING, today=TODAY).kept == 1
+    assert timers.run_tick(database, now=MORNING, today=TODAY).kept == 0
+    assert _agreement(database, d.tenant_id).status == "kept"

@@ -13,7 +13,7 @@ from quita.kit import events
 from quita.kit.db import Database
 from quita.kit.errors import InvalidInput
 from quita.payments import reconciliation, service
-from quita.payments.models import ChargeKind, ChargeStatus, PaymentOutcome
+from quita.payments.models import ChargeKind, ChargeStatus, PaymentOutcome, ReviewKind
 from quita.payments.schemas import PixItem
 from quita.portfolio.models import Debt, DebtStatus
 from tests.payments.builders import issue, make_debt, pix_item, return_file_for, setup_tenant
@@ -126,3 +126,27 @@ def test_plain_charge_paid_by_pix_still_pays_the_debt_and_announces_it(
     (event,) = received
     assert event["agreement_installment_id"] is None and event["debt_id"] == debt_id
     assert event["outcome"] == "settled"
+
+
+def test_boleto_and_pix_of_the_same_instalment_is_a_double_payment(database: Database, tmp_path: Any) -> None:
+    tenant_id = setup_tenant(database)
+    debt_id = make_debt(database, tenant_id)
+    with database.transaction() as session:
+        session.get_one(Debt, debt_id).status = DebtStatus.IN_AGREEMENT
+    installment_id = uuid.uuid4()
+    charges = [
+        issue(database, tenant_id, debt_id, kind, data_dir=tmp_path, amount=Decimal("300.00"),
+              agreement_installment_id=installment_id)
+        for kind in (ChargeKind.BOLETO, ChargeKind.PIX)
+    ]  # fmt: skip
+    boleto, pix = charges
+    with database.transaction() as session:
+        reconciliation.import_return(
+            session, tenant_id, return_file_for([(boleto, boleto.amount)]), filename="R.ret", actor="test"
+        )
+    with database.transaction() as session:
+        item = PixItem.model_validate(pix_item(pix.txid, str(pix.amount)))
+        (applied,) = reconciliation.apply_pix_items(session, tenant_id, [item], actor="test").applied
+    assert applied.outcome == PaymentOutcome.DUPLICATE and applied.review == ReviewKind.DOUBLE_PAYMENT
+    with database.transaction() as session:
+        assert service.credited_so_far(session, tenant_id, debt_id) == Decimal("300.00")

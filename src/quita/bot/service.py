@@ -459,6 +459,7 @@ def apply_command(
                 actor=ACTOR,
                 reason=f"acordo {agreement.id}",
             )
+            _supersede_charges(session, tenant_id, debt.id)
             _audit(
                 session,
                 tenant_id,
@@ -521,6 +522,15 @@ def _issue_charge(session: Session, inbound: Inbound, debt: Debt, facts: DebtFac
         lines.append(f"Pix copia e cola:\n{charge.brcode}")
     lines.append(creditor_line(facts))
     return Reply(TextMessage("\n".join(lines)))
+
+
+def _supersede_charges(session: Session, tenant_id: uuid.UUID, debt_id: uuid.UUID) -> None:
+    """The agreement replaces any boleto/Pix of the whole debt still open: only instalments are payable now."""
+    from quita.payments.models import ChargeStatus
+
+    for charge in payments.charges_of_debt(session, tenant_id, debt_id):
+        if charge.status == ChargeStatus.ISSUED and charge.agreement_installment_id is None:
+            payments.cancel_charge(session, tenant_id, charge.id, actor=ACTOR)
 
 
 def _installment_copy(session: Session, debt: Debt, facts: DebtFacts) -> Reply:

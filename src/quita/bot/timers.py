@@ -29,7 +29,7 @@ from quita.bot.dialog import timers as decide
 from quita.bot.models import Agreement, BotTimerEvent, PaymentPromise, ReceiptReview
 from quita.kit.db import Database, utcnow
 from quita.payments.reconciliation import insert_once
-from quita.portfolio.models import Debt
+from quita.portfolio.models import Debt, DebtStatus
 
 log = logging.getLogger("quita.bot.timers")
 ACTOR = "bot"
@@ -227,6 +227,11 @@ def _agreement(
         day = gate.local_today(agreement.debt_id, override)
         debt = session.get(Debt, agreement.debt_id)
         if debt is None:
+            return
+        if debt.status == DebtStatus.PAID:  # paid outside the agreement (an older charge): nothing left to do
+            if _claim(session, tenant_id, f"agr:{agreement.id}:kept", "agreement_kept", agreement.id, day):
+                agreements.keep(session, agreement)
+                stats.kept += 1
             return
         policy, _ = policy_for(session, tenant_id, debt.creditor_id)
         items = agreements.installments_of(session, agreement)

@@ -168,6 +168,21 @@ def _prior_source(
     return SOURCE_LABEL[source] if source is not None else None
 
 
+def _instalment_paid_elsewhere(session: Session, tenant_id: uuid.UUID, charge: Charge) -> bool:
+    """An agreement instalment has a boleto and a Pix: once one is paid, the other is a double payment."""
+    if charge.agreement_installment_id is None:
+        return False
+    other = session.scalar(
+        sa.select(Charge.id).where(
+            Charge.tenant_id == tenant_id,
+            Charge.agreement_installment_id == charge.agreement_installment_id,
+            Charge.id != charge.id,
+            Charge.status == ChargeStatus.PAID,
+        )
+    )
+    return other is not None
+
+
 def record_payment(
     session: Session, tenant_id: uuid.UUID, incoming: IncomingPayment, *, actor: str
 ) -> Applied | None:
@@ -224,8 +239,14 @@ def _reconcile(
         else None
     )
 
-    already_settled = charge.status == ChargeStatus.PAID or (
-        debt is not None and debt.status == DebtStatus.PAID and charge.status != ChargeStatus.PARTIALLY_PAID
+    already_settled = (
+        charge.status == ChargeStatus.PAID
+        or (
+            debt is not None
+            and debt.status == DebtStatus.PAID
+            and charge.status != ChargeStatus.PARTIALLY_PAID
+        )
+        or _instalment_paid_elsewhere(session, tenant_id, charge)
     )
     if already_settled:
         prior = _prior_source(session, tenant_id, charge, payment.id)
