@@ -9,7 +9,6 @@ so the process that holds the transaction only picks rows and ships them.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 import uuid
 from decimal import Decimal
@@ -35,7 +34,7 @@ DEBT_INSERT_COLUMNS = ("id", "debtor_id", "creditor_id", *DEBT_COLUMNS, "source_
 
 class PreparedRow(NamedTuple):
     row: int
-    key64: int  # hash of the external id, for duplicate detection across the file
+    key64: int  # first 64 bits of the debt id (a hash of the external id): duplicate detection across the file
     external_id: str
     creditor_cnpj: str | None
     fingerprint: str
@@ -47,10 +46,6 @@ class PreparedRow(NamedTuple):
     debt_db: Any  # DEBT_INSERT_COLUMNS, idem
     debtor_py: tuple[Any, ...] | None  # DEBTOR_COLUMNS as Python values, only when rows may already exist
     debt_py: tuple[Any, ...] | None  # DEBT_COLUMNS as Python values, idem
-
-
-def key64(text: str) -> int:
-    return int.from_bytes(hashlib.blake2b(text.encode(), digest_size=8).digest(), "big")
 
 
 def _iso(value: dt.date | None) -> str | None:
@@ -148,5 +143,7 @@ class Preparer:
             debt_py = (t.external_id, t.contract, t.installment_number, t.product, t.original_creditor_name,
                        t.original_creditor_cnpj, t.principal, t.due_date, t.fine_rate, t.interest_rate_monthly,
                        list(t.tags) if t.tags else None)
-        return (parsed.row, key64(t.external_id), t.external_id, t.creditor_cnpj, parsed.fingerprint, debt_hex,
+        # The debt id is already a keyed hash of (tenant, external id): its first 64 bits serve as the
+        # duplicate-detection key, no second hash per row.
+        return (parsed.row, int(debt_hex[:16], 16), t.external_id, t.creditor_cnpj, parsed.fingerprint, debt_hex,
                 debtor_hex, creditor, debtor_db, contacts_db, debt_db, debtor_py, debt_py)

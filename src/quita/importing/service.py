@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from quita.audit import service as audit
 from quita.importing.domain.columns import ColumnMap, resolve_columns
 from quita.importing.domain.rows import RowError
+from quita.importing.keyset import KeySet
 from quita.importing.pipeline import parsed_chunks
 from quita.importing.prepared import (
     CONTACT_INSERT_COLUMNS,
@@ -81,10 +82,9 @@ class _BatchWriter:
         self.summary = summary
         self.connection = session.connection()
         self.fresh = session.scalar(select(Debtor.id).where(Debtor.tenant_id == tenant_id).limit(1)) is None
-        # Debtors inserted or updated and contacts inserted by this import, as 64-bit keys (a million
-        # hex strings would cost three times the memory).
-        self._debtors_touched: set[int] = set()
-        self._contacts_written: set[int] = set()
+        # Debtors inserted or updated and contacts inserted by this import, as 64-bit keys.
+        self._debtors_touched = KeySet()
+        self._contacts_written = KeySet()
 
     def write(self, rows: list[tuple[Any, ...]]) -> None:
         now = self.now
@@ -146,10 +146,13 @@ class _BatchWriter:
                 "entity_id": entity_id, "before": before, "after": {**after, "_import_row": row}}
 
     def _write_debtors(self, rows: list[PreparedRow], now: dt.datetime) -> None:
-        latest: dict[str, PreparedRow] = {}
+        first: dict[str, PreparedRow] = {}
         for row in rows:
-            if int(row.debtor_id[:16], 16) not in self._debtors_touched:
-                latest.setdefault(row.debtor_id, row)  # the first row of a debtor in the file wins
+            first.setdefault(row.debtor_id, row)  # the first row of a debtor in the file wins
+        touched = self._debtors_touched
+        keys = [int(h[:16], 16) for h in first]
+        latest = {h: row for (h, row), key, old in zip(first.items(), keys, touched.settled(keys), strict=True)
+                  if not old and key not in touched}
         if not latest:
             return
         existing: dict[str, Any] = {}
@@ -165,7 +168,7 @@ class _BatchWriter:
         inserts = []
         events = []
         for debtor_hex, row in latest.items():
-            self._debtors_touched.add(int(debtor_hex[:16], 16))
+            touched.add(int(debtor_hex[:16], 16))
             old = existing.get(debtor_hex)
             if old is None:
                 inserts.append(row.debtor_db)
@@ -178,17 +181,21 @@ class _BatchWriter:
                 debtor_id = uuid.UUID(debtor_hex)
                 self.connection.execute(update(Debtor).where(Debtor.id == debtor_id).values(**after, updated_at=now))
                 events.append(self._event("debtor.updated_by_import", "debtor", debtor_id, before, after, row.row))
+        touched.settle()
         write_ready(self.connection, Debtor.__table__, DEBTOR_INSERT_COLUMNS, inserts)  # type: ignore[arg-type]
         audit.record_many(self.session, events)
 
     def _write_contacts(self, rows: list[PreparedRow], now: dt.datetime) -> None:
         """Contacts are only ever added by an import: status, opt-out and WhatsApp identity are
         learnt by Quita and must not be overwritten by a creditor's file."""
-        wanted: dict[str, Any] = {}
+        candidates: dict[str, Any] = {}
         for row in rows:
             for contact_hex, contact in row.contacts_db:
-                if int(contact_hex[:16], 16) not in self._contacts_written:
-                    wanted[contact_hex] = contact
+                candidates[contact_hex] = contact
+        written = self._contacts_written
+        keys = [int(h[:16], 16) for h in candidates]
+        wanted = {h: c for (h, c), key, old in zip(candidates.items(), keys, written.settled(keys), strict=True)
+                  if not old and key not in written}
         if not wanted:
             return
         if not self.fresh:
@@ -203,7 +210,9 @@ class _BatchWriter:
             }
             for key in present:
                 del wanted[key]
-        self._contacts_written.update(int(key[:16], 16) for key in wanted)
+        for key in wanted:
+            written.add(int(key[:16], 16))
+        written.settle()
         write_ready(self.connection, ContactPoint.__table__, CONTACT_INSERT_COLUMNS, list(wanted.values()))  # type: ignore[arg-type]
 
 
@@ -249,8 +258,8 @@ def import_file(
                 summary.rejected += len(chunk.errors)
                 rejected_rows = [(errs[0].row, errs) for errs in chunk.errors]
                 accepted = []
-                for row in chunk.rows:
-                    problem = _cross_row_problem(row, seen, summary, cmap)
+                for row, settled in zip(chunk.rows, seen.settled([r[1] for r in chunk.rows]), strict=True):
+                    problem = _cross_row_problem(row, settled, seen, summary, cmap)
                     if problem is None:
                         accepted.append(row)
                     else:
@@ -258,6 +267,7 @@ def import_file(
                         rejected_rows.append((problem.row, [problem]))
                 for _, errs in sorted(rejected_rows, key=lambda item: item[0]):
                     report.add(errs)
+                seen.settle()
                 writer.write(accepted)
                 if progress is not None:
                     progress(source.position(), source.total)
@@ -281,12 +291,20 @@ class _SeenIds:
     RECENT = 100_000
 
     def __init__(self) -> None:
-        self._all: set[int] = set()
+        self._all = KeySet()
         self._recent: dict[int, int] = {}
 
-    def first_row(self, key: int) -> int | None:
-        """The row where ``key`` was first seen, 0 when seen too long ago to remember, None if new."""
-        if key not in self._all:
+    def settled(self, keys: list[int]) -> list[bool]:
+        return self._all.settled(keys)
+
+    def settle(self) -> None:
+        """Between chunks only: see ``KeySet``."""
+        self._all.settle()
+
+    def first_row(self, key: int, settled: bool) -> int | None:
+        """The row where ``key`` was first seen, 0 when seen too long ago to remember, None if new.
+        ``settled`` is this key's answer from ``settled()`` for the current chunk."""
+        if not settled and key not in self._all:
             return None
         return self._recent.get(key, 0)
 
@@ -298,19 +316,20 @@ class _SeenIds:
 
 
 def _cross_row_problem(
-    prepared: tuple[Any, ...], seen: _SeenIds, summary: ImportSummary, cmap: ColumnMap
+    prepared: tuple[Any, ...], settled: bool, seen: _SeenIds, summary: ImportSummary, cmap: ColumnMap
 ) -> RowError | None:
     """Checks that need other rows or the tenant's registry: duplicate ids, unknown creditors."""
-    row = PreparedRow._make(prepared)
-    first = seen.first_row(row.key64)
+    number, key = prepared[0], prepared[1]  # PreparedRow.row, .key64 (no NamedTuple built per row)
+    first = seen.first_row(key, settled)
     if first is not None:
+        row = PreparedRow._make(prepared)
         column = cmap.header_of("external_id" if "external_id" in cmap.fields else "contract")
         where = f" (primeira ocorrência na linha {first})" if first else ""
         return RowError(row.row, column, row.external_id, f"identificador do título repetido no arquivo{where}")
-    seen.add(row.key64, row.row)
-    cnpj = row.creditor_cnpj
+    seen.add(key, number)
+    cnpj = prepared[3]  # PreparedRow.creditor_cnpj
     if cnpj is not None and cnpj not in summary.creditors:
-        return RowError(row.row, cmap.header_of("creditor_cnpj"), cnpj, "credor não cadastrado neste tenant")
+        return RowError(number, cmap.header_of("creditor_cnpj"), cnpj, "credor não cadastrado neste tenant")
     return None
 
 

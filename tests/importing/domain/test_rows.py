@@ -69,3 +69,14 @@ def test_short_rows_are_padded_and_long_rows_ignore_extra_cells() -> None:
 def test_any_garbage_row_gives_a_row_or_errors_never_an_exception(cells: list[str]) -> None:
     result = parser().parse(cells, 2)
     assert isinstance(result, ParsedRow | list)
+
+
+def test_differently_masked_documents_share_a_debtor_but_errors_show_each_rows_own_value() -> None:
+    p = parser()
+    first, second = p.parse(row(cpf="529.982.247-25"), 2), p.parse(row(id="T2", cpf="52998224725"), 3)
+    assert isinstance(first, ParsedRow) and isinstance(second, ParsedRow)
+    assert first.debtor == second.debtor and first.fingerprint != second.fingerprint
+    bad_masked, bad_plain = p.parse(row(cpf="529.982.247-26"), 4), p.parse(row(id="T3", cpf="52998224726"), 5)
+    assert isinstance(bad_masked, list) and isinstance(bad_plain, list)
+    assert [(e.row, e.value) for e in bad_masked if e.column == "cpf"] == [(4, "529.982.247-26")]
+    assert [(e.row, e.value) for e in bad_plain if e.column == "cpf"] == [(5, "52998224726")]

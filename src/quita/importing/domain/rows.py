@@ -178,6 +178,7 @@ class RowParser:
         self._contact_positions = cmap.phones + cmap.emails
         # Absent fields read position ``width``: an empty cell appended to every row.
         self._pick_debtor = _picker([cmap.fields.get(f, width) for f in DEBTOR_FIELDS])
+        self._document_at = cmap.fields.get("document", width)
         self._pick_debt = _picker([cmap.fields.get(f, width) for f in DEBT_FIELDS])
         self._pick_contacts = _picker([*self._contact_positions, cmap.fields.get("contact_provenance", width)])
         self._dates: dict[str, dt.date | str] = {}
@@ -193,14 +194,22 @@ class RowParser:
         cells = [v.strip() for v in values[: self._width]]
         missing = self._width + 1 - len(cells)
         cells.extend([""] * missing)  # short rows, plus the empty cell absent fields point to
+        digest = self._hash_seed.copy()
+        digest.update("\x1f".join(cells).encode())
+        raw_document = cells[self._document_at]
+        # Dots and dashes never change what a document parses to (see br.documents): one debtor's rows,
+        # masked differently, share one memo entry. A problem is re-checked with the exact cell, so
+        # the report shows this row's own value.
+        cells[self._document_at] = raw_document.replace(".", "").replace("-", "")
         debtor, debtor_problems = self._debtor(self._pick_debtor(cells))
+        if debtor_problems:
+            cells[self._document_at] = raw_document
+            debtor, debtor_problems = self._parse_debtor(self._pick_debtor(cells))
         contacts, contact_problems = self._contacts(self._pick_contacts(cells))
         debt, debt_problems = self._parse_debt(self._pick_debt(cells))  # unique per row: not memoised
         problems = debtor_problems + contact_problems + debt_problems
         if problems or debtor is None or contacts is None or debt is None:
             return [self._error(row, key, value, reason) for key, value, reason in problems]
-        digest = self._hash_seed.copy()
-        digest.update("\x1f".join(cells).encode())
         return ParsedRow(row, debtor, contacts, debt, digest.hexdigest())
 
     def _error(self, row: int, key: str | int, value: str, reason: str) -> RowError:
