@@ -58,3 +58,46 @@ def test_accept_pay_the_first_instalment_by_pix_and_the_agreement_advances(stack
     advanced = texts(phone.new())
     assert "Recebemos o pagamento da parcela anterior" in advanced and "Parcela 2/6 do acordo" in advanced
     assert "Pix copia e cola" in advanced
+
+
+def test_instalment_reminder_template_reaches_the_phone_through_the_dispatcher(stack: Stack) -> None:  # noqa: F811
+    import asyncio
+    import datetime as dt
+
+    from quita.dispatch.models import OutboxMessage, OutboxStatus
+    from quita.dispatch.worker import Dispatcher, DispatchSettings
+    from quita.kit.db import utcnow
+    from quita.portfolio.models import ContactPoint
+    from tests.dispatch.conftest import drain
+
+    phone = stack.debtor()
+    with stack.database.transaction() as session:  # the debtor's WhatsApp opt-in (CHAN-01)
+        session.get_one(ContactPoint, phone.contact_id).opt_in_at = utcnow()
+    phone.start_verified()
+    phone.tap(phone.last(), "menu:plans")
+    six = [r for r in rows_of(phone.last()["request"]) if r["title"].startswith("6x")]
+    phone.tap(phone.last(), six[0]["title"])
+    assert "Parcela 1/6 do acordo" in texts(phone.say("confirmo"))
+    with stack.database.transaction() as session:
+        agreement = session.scalars(select(Agreement).where(Agreement.debtor_id == phone.debtor_id)).one()
+        first = session.scalars(
+            select(AgreementInstallment).where(
+                AgreementInstallment.agreement_id == agreement.id, AgreementInstallment.number == 1
+            )
+        ).one()
+    # A weekday morning in São Paulo for the gate; the day before the first due date for the decision.
+    morning = dt.datetime(2026, 3, 4, 13, 0, tzinfo=dt.UTC)
+    stats = timers.run_tick(
+        stack.database, now=morning, today=first.due_date - dt.timedelta(days=1), only_tenant="bot-e2e"
+    )
+    assert stats.reminders == 1, stats
+    asyncio.run(
+        drain(Dispatcher(stack.database, settings=DispatchSettings(pair_interval=0.001)), stack.database)
+    )
+    with stack.database.transaction() as session:
+        row = session.scalars(select(OutboxMessage).where(OutboxMessage.debtor_id == phone.debtor_id)).one()
+        assert row.status == OutboxStatus.SENT and row.wamid
+    [template] = [m for m in phone.new() if m["type"] == "template"]
+    assert template["template"]["name"] == timers.INSTALLMENT_TEMPLATE
+    params = [p["text"] for p in template["template"]["components"][0]["parameters"]]
+    assert params[4] == "parcela 1/6" and params[6].startswith("vence amanhã")
