@@ -72,3 +72,21 @@ def test_memory_clock_is_injectable() -> None:
     assert limiter.try_recipient("k", 6.0) == 0.0
     clock.now += 6.1
     assert limiter.try_recipient("k", 6.0) == 0.0
+
+
+def test_batched_admission_applies_pair_then_tier_in_order(limiter: Limiter) -> None:
+    from quita.dispatch.limits import Admission
+
+    checks = [
+        Admission("n1:a", 6.0, "waba", "a", 2),
+        Admission("n1:a", 6.0, "waba", "a", 2),  # second to the same person: pair limit
+        Admission("n1:b", 6.0, "waba", "b", 2),
+        Admission("n1:c", 6.0, "waba", "c", 2),  # a third new person: over the tier
+        Admission("n1:d", 6.0, "other-waba", "d", None),  # unlimited tier
+    ]
+    waits = limiter.admit(checks)
+    assert waits[0] == 0.0 and waits[2] == 0.0 and waits[4] == 0.0
+    assert 5.0 < waits[1] <= 6.0
+    assert waits[3] > 86_000  # until the first of the two counted recipients leaves the 24 h window
+    assert limiter.admit([Admission("n2:a", 6.0, "waba", "a", 2)]) == [0.0]  # already counted: free
+    assert limiter.admit([]) == []

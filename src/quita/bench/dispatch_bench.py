@@ -28,6 +28,7 @@ import httpx
 NUMBERS = ("100000000000001", "100000000000002")
 WABA = "200000000000001"
 TOKEN = "bench-token"
+REDIS_URL = "redis://127.0.0.1:6379/14"
 
 
 @dataclass
@@ -272,7 +273,7 @@ def _prepare(url: str, sim: Simulator, count: int, numbers: int) -> None:
 
 
 async def _dispatch(
-    url: str, count: int, numbers: int, conversation: bool, label: str
+    url: str, count: int, numbers: int, conversation: bool, label: str, redis_url: str | None = None
 ) -> DispatchBenchResult:
     from sqlalchemy import func, select
 
@@ -282,8 +283,14 @@ async def _dispatch(
 
     database = Database(url)
     total = count * numbers
+    limiter = None
+    if redis_url is not None:  # the scaled mode keeps its limits in Redis
+        from quita.dispatch.limits import RedisLimiter
+
+        limiter = RedisLimiter(redis_url, prefix=f"quita-bench:{uuid.uuid4().hex[:8]}:")
     dispatcher = Dispatcher(
         database,
+        limiter,
         settings=DispatchSettings(
             batch=1000,
             concurrency=256,
@@ -318,6 +325,8 @@ async def _dispatch(
     watcher.cancel()
     done = await asyncio.to_thread(sent)
     database.dispose()
+    if limiter is not None:
+        limiter.reset()
     return DispatchBenchResult(label, total, seconds, done)
 
 
@@ -334,8 +343,15 @@ def _fresh_db(kind: str, tmp: Path, postgres_url: str) -> tuple[str, Any]:
 
 
 def run(
-    messages: int, db: str, postgres_url: str, concurrency: int = 256, with_conversation: bool = True
+    messages: int,
+    db: str,
+    postgres_url: str,
+    concurrency: int = 256,
+    with_conversation: bool = True,
+    redis_url: str = REDIS_URL,
 ) -> list[DispatchBenchResult]:
+    """``db``: ``sqlite`` (embedded: in-memory limits), ``postgresql`` (scaled: limits in Redis) or ``both``;
+    each number count starts with its raw baseline, so every ratio comes from the same stretch of time."""
     os.environ.setdefault("QUITA_SECRET_KEY", "bench-only-key-0000000000000000000000000000=")
     from cryptography.fernet import Fernet
 
@@ -351,15 +367,19 @@ def run(
                 results.append(asyncio.run(_raw(sim, messages, numbers, concurrency)))
                 variants = [(True, "registro de conversa")] if with_conversation else []
                 variants.append((False, "só a fila"))
-                for conversation, what in variants:
-                    sim.reset()
-                    url, drop = _fresh_db(db, tmp, postgres_url)
-                    try:
-                        _prepare(url, sim, messages, numbers)
-                        label = f"dispatch ({db}, {what}), {numbers} número(s)"
-                        results.append(asyncio.run(_dispatch(url, messages, numbers, conversation, label)))
-                    finally:
-                        drop()
+                for kind in ("sqlite", "postgresql") if db == "both" else (db,):
+                    for conversation, what in variants:
+                        sim.reset()
+                        url, drop = _fresh_db(kind, tmp, postgres_url)
+                        try:
+                            _prepare(url, sim, messages, numbers)
+                            label = f"dispatch ({kind}, {what}), {numbers} número(s)"
+                            redis = redis_url if kind == "postgresql" else None
+                            results.append(
+                                asyncio.run(_dispatch(url, messages, numbers, conversation, label, redis))
+                            )
+                        finally:
+                            drop()
         finally:
             sim.close()
     return results

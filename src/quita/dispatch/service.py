@@ -103,9 +103,11 @@ def claim(
     limit: int,
     paused: Sequence[uuid.UUID],
     admit: Callable[[Claimed], float] | None = None,
+    admit_all: Callable[[list[Claimed]], list[float]] | None = None,
 ) -> list[Claimed]:
     """Takes up to ``limit`` due rows. ``admit(row)`` returns 0 to keep it or the seconds it must wait
-    (recipient pair limit, account tier): such rows go back to pending with a later ``not_before``."""
+    (recipient pair limit, account tier): such rows go back to pending with a later ``not_before``.
+    ``admit_all(rows)`` does the same for every row at once (one limiter round trip per claim)."""
     m = OutboxMessage
     query = (
         select(*_claim_columns())
@@ -136,8 +138,11 @@ def claim(
     ]
     taken: list[Claimed] = []
     later: list[dict[str, Any]] = []
-    for row in rows:
-        wait = admit(row) if admit is not None else 0.0
+    if admit_all is not None:
+        waits = admit_all(rows) if rows else []
+    else:
+        waits = [admit(row) if admit is not None else 0.0 for row in rows]
+    for row, wait in zip(rows, waits, strict=True):
         if wait > 0:
             later.append({"b_id": row.id, "b_nb": now + dt.timedelta(seconds=wait)})
         else:

@@ -28,7 +28,7 @@ import httpx
 
 from quita.dispatch import service
 from quita.dispatch.domain.policy import Action, RetryPolicy, plan_for
-from quita.dispatch.limits import Limiter, MemoryLimiter
+from quita.dispatch.limits import Admission, Limiter, MemoryLimiter
 from quita.dispatch.service import ChannelInfo, Claimed, Outcome
 from quita.kit.db import Database, utcnow
 from quita.whatsapp.client import WhatsAppClient
@@ -152,7 +152,8 @@ class Dispatcher:
         for row in claimed:
             groups[row.channel_id].append(row)
         results = await asyncio.gather(
-            *(self._pace(channel_id, rows, token) for channel_id, rows in groups.items()), return_exceptions=True
+            *(self._pace(channel_id, rows, token) for channel_id, rows in groups.items()),
+            return_exceptions=True,
         )
         for result in results:
             if isinstance(result, Exception):
@@ -168,8 +169,37 @@ class Dispatcher:
         paused = [c.id for c in self._channels.values() if c.paused]
         with self.database.transaction() as session:
             return service.claim(
-                session, worker_id=token, now=now, limit=self.settings.batch, paused=paused, admit=self._admit
+                session,
+                worker_id=token,
+                now=now,
+                limit=self.settings.batch,
+                paused=paused,
+                admit_all=self._admit_all,
             )
+
+    def _admit_all(self, rows: list[Claimed]) -> list[float]:
+        """Recipient and tier checks of a whole claim in one limiter call; rows without a known channel
+        pass (they are failed with a reason when paced)."""
+        checks: list[Admission] = []
+        where: list[int] = []
+        for i, row in enumerate(rows):
+            info = self._channels.get(row.channel_id) if row.channel_id else None
+            if info is None:
+                continue
+            where.append(i)
+            checks.append(
+                Admission(
+                    f"{info.phone_number_id}:{row.recipient}",
+                    self.settings.pair_interval,
+                    info.waba_id,
+                    row.recipient,
+                    info.tier_limit,
+                )
+            )
+        waits = [0.0] * len(rows)
+        for i, wait in zip(where, self.limiter.admit(checks) if checks else [], strict=True):
+            waits[i] = wait
+        return waits
 
     def _admit(self, row: Claimed) -> float:
         info = self._channels.get(row.channel_id) if row.channel_id else None
