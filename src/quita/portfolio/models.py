@@ -97,6 +97,8 @@ class ContactPoint(TenantScoped, Base):
     opt_in_wording: Mapped[str | None] = mapped_column(String(1000))
     opted_out_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     opt_out_reason: Mapped[str | None] = mapped_column(String(200))
+    # WhatsApp user_preferences "stop" for marketing messages (cleared by "resume"); migration 0008.
+    marketing_opted_out_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     wa_id: Mapped[str | None] = mapped_column(String(20))
     wa_user_id: Mapped[str | None] = mapped_column(String(64))
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow, nullable=False)

@@ -22,9 +22,9 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from quita.kit.db import Database, utcnow
-from quita.kit.jobs import job
+from quita.kit.jobs import enqueue_after_commit, job
 from quita.portfolio.models import ContactPoint
-from quita.whatsapp import service, templates
+from quita.whatsapp import media, service, templates
 from quita.whatsapp.domain.events import (
     ErrorEvent,
     InboundMessage,
@@ -360,6 +360,9 @@ def _inbound(session: Session, delivery: WebhookDelivery, channel: WhatsAppChann
     )
     if conversation.last_inbound_at is None or occurred > conversation.last_inbound_at:
         conversation.last_inbound_at = occurred
+    if event.type in media.MEDIA_KINDS and media.media_of(content) is not None:
+        # Meta's URL expires in minutes: fetch the file right after this commit (quita.whatsapp.media)
+        enqueue_after_commit(session, media.DOWNLOAD_MEDIA, {"message_id": str(message_id)})
     from quita.kit import events  # the bot answers in its own job (issue 6): quita.bot.hooks
     events.publish(session, events.INBOUND_MESSAGE, {
         "tenant_id": tenant_id, "channel_id": channel.id, "conversation_id": conversation.id,
@@ -400,12 +403,17 @@ def _system(session: Session, delivery: WebhookDelivery, channel: WhatsAppChanne
 
 def _preference(session: Session, delivery: WebhookDelivery, channel: WhatsAppChannel | None,
                 event: UserPreferenceUpdate) -> None:
-    """Marketing opt-outs are recorded (collection notices are Utility, but a human should know)."""
+    """Marketing "stop" is applied to the matched contact (``marketing_opted_out_at``), "resume" clears
+    it; the gate must not send MARKETING templates to an opted-out contact (collection notices are
+    UTILITY and are not affected). Recorded in the conversation and as a notice either way."""
     if channel is None:
         _unrouted(session, delivery, event)
         return
     matched = service.match_contact(session, channel.tenant_id, wa_id=event.wa_id, user_id=event.user_id)
+    applied = None
     if matched is not None:
+        contact = session.get_one(ContactPoint, matched.contact_id)
+        applied = apply_marketing_preference(contact, event)
         conversation = service.conversation_for(
             session, tenant_id=channel.tenant_id, channel_id=channel.id, contact_id=matched.contact_id,
             debtor_id=matched.debtor_id,
@@ -414,7 +422,26 @@ def _preference(session: Session, delivery: WebhookDelivery, channel: WhatsAppCh
             session, conversation, direction="event", actor="debtor", kind="user_preferences",
             content=_content(event), occurred_at=event.timestamp or utcnow(),
         )
-    _notice(session, delivery, "user_preferences", {**to_record(event), "matched": matched is not None}, channel)
+    _notice(session, delivery, "user_preferences",
+            {**to_record(event), "matched": matched is not None, "applied": applied}, channel)
+
+
+def apply_marketing_preference(contact: ContactPoint, event: UserPreferenceUpdate) -> str | None:
+    """``stop`` → opted out since the event's time; ``resume`` → cleared. A stale event (older than the
+    state it would replace) changes nothing: webhooks arrive out of order. Returns what was done."""
+    if (event.category or "marketing_messages") != "marketing_messages":
+        return None
+    at = event.timestamp or utcnow()
+    current = contact.marketing_opted_out_at
+    if event.value == "stop":
+        if current is None or at < current:
+            contact.marketing_opted_out_at = at
+            return "marketing_opted_out"
+        return None
+    if event.value == "resume" and current is not None and at >= current:
+        contact.marketing_opted_out_at = None
+        return "marketing_resumed"
+    return None
 
 
 def pending_count(session: Session) -> int:

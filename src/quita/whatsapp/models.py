@@ -225,3 +225,36 @@ class WebhookNotice(Base):
     delivery_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
     kind: Mapped[str] = mapped_column(String(30), nullable=False)
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, nullable=False)
+
+
+class InboundMedia(TenantScoped, Base):
+    """A file a debtor sent (document, image, audio…), downloaded as soon as the webhook is processed
+    (Meta's download URLs expire within minutes) and kept under the data dir, named by its SHA-256.
+
+    One row per inbound message (unique ``message_id``: a redelivered webhook or a retried job cannot
+    store it twice). The conversation record gets an ``event`` entry with the same hash, size and type,
+    so the file is covered by the evidence chain; ``path`` is relative to the data dir. ``error`` says why
+    a download failed for good (too big, gone); such a row has no ``sha256``.
+    """
+
+    __tablename__ = "whatsapp_inbound_media"
+    __table_args__ = (
+        UniqueConstraint("message_id"),
+        Index("ix_whatsapp_inbound_media_conversation", "tenant_id", "conversation_id"),
+    )
+
+    message_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, ForeignKey("whatsapp_messages.id", ondelete="RESTRICT"), nullable=False
+    )
+    conversation_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, ForeignKey("whatsapp_conversations.id", ondelete="RESTRICT"), nullable=False
+    )
+    entry_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)  # the conversation entry that records it
+    media_id: Mapped[str] = mapped_column(String(128), nullable=False)  # Meta's id (valid 30 days)
+    kind: Mapped[str] = mapped_column(String(30), nullable=False)  # document | image | audio | video | sticker
+    filename: Mapped[str | None] = mapped_column(String(255))
+    mime_type: Mapped[str | None] = mapped_column(String(100))
+    size: Mapped[int | None] = mapped_column(Integer)
+    sha256: Mapped[str | None] = mapped_column(String(64))
+    path: Mapped[str | None] = mapped_column(String(300))
+    error: Mapped[str | None] = mapped_column(String(500))
