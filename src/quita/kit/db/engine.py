@@ -37,6 +37,17 @@ def _tune_sqlite(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def _savepoint_in_a_write_transaction(conn: Any, _name: str) -> None:
+    """pysqlite starts no transaction for a ``SAVEPOINT``: outside one, the savepoint itself becomes a deferred
+    transaction that its ``RELEASE`` commits at once (so an outer rollback cannot undo it), and whose first
+    write fails with "database is locked" when another connection committed since its first read. A savepoint
+    is only taken around writes, so the outer transaction takes the write lock first (``BEGIN IMMEDIATE``,
+    waiting like any writer) and the savepoint nests inside it."""
+    dbapi_connection = conn.connection.dbapi_connection
+    if dbapi_connection is not None and not dbapi_connection.in_transaction:
+        dbapi_connection.execute("BEGIN IMMEDIATE")
+
+
 class Database:
     """Owns the engine and the session factory of one database."""
 
@@ -50,6 +61,7 @@ class Database:
         self.engine: Engine = create_engine(self.url, **kwargs)
         if self.is_sqlite:
             event.listen(self.engine, "connect", _tune_sqlite)
+            event.listen(self.engine, "savepoint", _savepoint_in_a_write_transaction)
         self.session_factory = sessionmaker(self.engine, expire_on_commit=False, autoflush=False)
         # Where jobs go once their transaction commits (set by the process that runs jobs).
         self.job_sink: Callable[[str, dict[str, Any]], Any] | None = None
