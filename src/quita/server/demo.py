@@ -185,8 +185,13 @@ def record_demo_opt_in(session: object, tenant_id: uuid.UUID) -> int:
 def simulator_configs(api_url: str, cnab_dir: Path, sim_url: str) -> tuple[SimConfig, PspConfig]:
     """The WhatsApp simulator posts to Quita's webhook; the PSP posts Pix payments to the demo tenant's Pix
     webhook (``/pix`` appended, as the API Pix does) and writes boleto returns into ``cnab_dir``."""
+    # Meta allows bursts of up to 45 messages in 6 s to one user (borrowed from later quota); the simulator's
+    # default burst of 5 would throttle a lively bot conversation (6 answers in a row) with error 131056.
     whatsapp = SimConfig(
-        token=DEMO_SIM_TOKEN, app_secret=DEMO_SIM_SECRET, webhook_url=f"{api_url}/webhooks/whatsapp"
+        token=DEMO_SIM_TOKEN,
+        app_secret=DEMO_SIM_SECRET,
+        webhook_url=f"{api_url}/webhooks/whatsapp",
+        pair_burst=45,
     )
     psp = PspConfig(
         client_id=DEMO_PSP_CLIENT,
@@ -418,6 +423,105 @@ def offer_payment(
     )
     errors = tuple(s.error for s in sent if s.error)
     return PaymentOffer(debtor_id, debt_id, boleto_view.linha_digitavel, pix_view.copia_e_cola, errors)
+
+
+# --- the debtor who talks to the bot ---------------------------------------------------------------------
+
+
+BOT_OPENING = "Oi, sou eu mesma"
+"""What the payer writes first (as on the phone page): answering someone who wrote first is not limited by
+contact windows, so the conversation can be shown at any hour; the bot then asks for the CPF digits."""
+
+
+@dataclass(frozen=True, slots=True)
+class BotConversationStart:
+    debtor_id: uuid.UUID
+    debt_id: uuid.UUID
+    contact_id: uuid.UUID
+    phone: str  # digits, as the phone page's address
+    identity_answer: str  # the first three CPF digits the person types
+
+
+def _payer_rows(database: Database, tenant_id: uuid.UUID, debtor: ShowcaseDebtor) -> tuple[uuid.UUID, ...]:
+    with database.transaction() as session:
+        found = session.execute(
+            select(Debt.id, Debtor.id, ContactPoint.id)
+            .join(Debtor, Debtor.id == Debt.debtor_id)
+            .join(ContactPoint, ContactPoint.debtor_id == Debtor.id)
+            .where(
+                Debt.tenant_id == tenant_id,
+                Debt.external_id == debtor.external_id,
+                ContactPoint.tenant_id == tenant_id,
+                ContactPoint.value == debtor.phone,
+            )
+        ).one()
+    return tuple(found)
+
+
+def start_bot_conversation(
+    database: Database,
+    tenant_id: uuid.UUID,
+    sim_url: str,
+    debtor: ShowcaseDebtor = PAYER,
+    timeout: float = 60.0,
+) -> BotConversationStart:
+    """The payer writes first; waits until the bot's question reached the phone (the NLU model may be trained
+    on first use). From there a person on the phone page confirms identity, sees the itemised debt, negotiates,
+    accepts, receives the first instalment's boleto and Pix and pays it (the PSP simulator's "Pagar")."""
+    debt_id, debtor_id, contact_id = _payer_rows(database, tenant_id, debtor)
+    phone = debtor.phone.lstrip("+")
+
+    def business_messages() -> int:
+        answer = httpx.get(f"{sim_url}/_sim/messages", params={"to": phone}, timeout=10)
+        answer.raise_for_status()
+        return len(answer.json()["data"])
+
+    before = business_messages()
+    debtor_writes_first(sim_url, debtor.phone, debtor.name, BOT_OPENING)
+    deadline = time.monotonic() + timeout
+    while business_messages() <= before:
+        if time.monotonic() > deadline:
+            raise TimeoutError("o bot não respondeu à primeira mensagem do devedor")
+        time.sleep(0.2)
+    return BotConversationStart(debtor_id, debt_id, contact_id, phone, debtor.cpf[:3])
+
+
+@dataclass(frozen=True, slots=True)
+class AgreementProgress:
+    status: str  # the agreement's: active | kept | broken
+    installments: int
+    paid: int
+    debt_status: str
+
+
+def agreement_progress(
+    database: Database, tenant_id: uuid.UUID, debt_id: uuid.UUID
+) -> AgreementProgress | None:
+    """The newest agreement of the debt and how many of its instalments are paid."""
+    from quita.bot.models import Agreement, AgreementInstallment
+
+    with database.transaction() as session:
+        agreement = session.scalars(
+            select(Agreement)
+            .where(Agreement.tenant_id == tenant_id, Agreement.debt_id == debt_id)
+            .order_by(Agreement.accepted_at.desc())
+        ).first()
+        if agreement is None:
+            return None
+        statuses = session.scalars(
+            select(AgreementInstallment.status).where(
+                AgreementInstallment.tenant_id == tenant_id, AgreementInstallment.agreement_id == agreement.id
+            )
+        ).all()
+        debt_status = session.scalar(
+            select(Debt.status).where(Debt.tenant_id == tenant_id, Debt.id == debt_id)
+        )
+        return AgreementProgress(
+            agreement.status,
+            agreement.installments,
+            sum(1 for s in statuses if s == "paid"),
+            str(debt_status),
+        )
 
 
 class ReturnFolderWatcher:
