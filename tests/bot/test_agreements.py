@@ -489,3 +489,31 @@ def test_debt_paid_outside_the_agreement_ends_it_as_kept(
     assert timers.run_tick(database, now=MORNING, today=TODAY).kept == 1
     assert timers.run_tick(database, now=MORNING, today=TODAY).kept == 0
     assert _agreement(database, d.tenant_id).status == "kept"
+
+
+def test_the_tick_only_reads_agreements_the_clock_concerns(
+    database: Database, outbox: Outbox, data_dir: Path
+) -> None:
+    d = _agree(database, outbox)
+    items = _items(database, d.tenant_id)
+
+    def candidates(day: dt.date) -> int:
+        with database.transaction() as session:
+            return len(timers._agreements_with_work(session, d.tenant_id, day))
+
+    assert candidates(items[0].due_date - dt.timedelta(days=3)) == 0  # charged, nothing due yet: idle
+    assert candidates(items[0].due_date - dt.timedelta(days=2)) == 1  # the day before, in some time zone
+    _pay_by_boleto(
+        database, d.tenant_id, next(c for c in _charges(database, items[0].id) if c.kind == "boleto"), TODAY
+    )
+    assert candidates(TODAY) == 1  # the next instalment waits for its charge
+    timers.run_tick(database, now=MORNING, today=TODAY)
+    assert candidates(TODAY) == 0
+
+
+def test_the_periodic_tick_runs_at_most_every_interval(
+    database: Database, outbox: Outbox, data_dir: Path
+) -> None:
+    assert timers.periodic_tick(database, every=3600) is not None
+    assert timers.periodic_tick(database, every=3600) is None
+    assert timers.periodic_tick(database, every=0) is not None

@@ -15,24 +15,28 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import time
 import uuid
+import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import exists, or_, select
+from sqlalchemy.orm import Session, aliased
 
 from quita.bot import agreements
 from quita.bot.dialog import timers as decide
-from quita.bot.models import Agreement, BotTimerEvent, PaymentPromise, ReceiptReview
+from quita.bot.models import Agreement, AgreementInstallment, BotTimerEvent, PaymentPromise, ReceiptReview
 from quita.kit.db import Database, utcnow
 from quita.payments.reconciliation import insert_once
 from quita.portfolio.models import Debt, DebtStatus
 
 log = logging.getLogger("quita.bot.timers")
 ACTOR = "bot"
+SAO_PAULO = ZoneInfo("America/Sao_Paulo")
 INSTALLMENT_TEMPLATE = "quita_lembrete_parcela_acordo"
 PROMISE_TEMPLATE = "quita_lembrete_promessa"
 LANGUAGE = "pt_BR"
@@ -94,6 +98,21 @@ def run_tick(
     return total
 
 
+_last_periodic: weakref.WeakKeyDictionary[Database, float] = weakref.WeakKeyDictionary()
+PERIODIC_EVERY_S = 300.0
+
+
+def periodic_tick(database: Database, every: float = PERIODIC_EVERY_S) -> TickStats | None:
+    """What the planner loop calls every minute: the timers run at most every ``every`` seconds per
+    database (day-granular decisions; a reminder deferred to 08:00 goes out by 08:05). None when skipped."""
+    now = time.monotonic()
+    last = _last_periodic.get(database)
+    if last is not None and now - last < every:
+        return None
+    _last_periodic[database] = now
+    return run_tick(database)
+
+
 # --------------------------------------------------------------------------- facts
 
 
@@ -148,15 +167,15 @@ def tick_tenant(
 ) -> TickStats:
     stats = TickStats()
     with database.transaction() as session:
-        active = list(
-            session.scalars(
-                select(Agreement).where(Agreement.tenant_id == tenant_id, Agreement.status == "active")
-            )
-        )
+        day = today or now.astimezone(SAO_PAULO).date()  # candidates only; each debtor's own day decides
+        active = _agreements_with_work(session, tenant_id, day)
         promises = list(
             session.scalars(
                 select(PaymentPromise).where(
-                    PaymentPromise.tenant_id == tenant_id, PaymentPromise.status == "open"
+                    PaymentPromise.tenant_id == tenant_id,
+                    PaymentPromise.status == "open",
+                    PaymentPromise.due_date
+                    <= day + dt.timedelta(days=2),  # reminder the day before, then broken
                 )
             )
         )
@@ -166,6 +185,7 @@ def tick_tenant(
                     ReceiptReview.tenant_id == tenant_id,
                     ReceiptReview.status == "open",
                     ReceiptReview.paused_until.is_not(None),
+                    ReceiptReview.paused_until <= day + dt.timedelta(days=1),
                 )
             )
         )
@@ -191,6 +211,28 @@ def tick_tenant(
             stats, f"comprovante {review_id}", lambda i=review_id: _review(database, gate, i, today, stats)
         )
     return stats
+
+
+def _agreements_with_work(session: Session, tenant_id: uuid.UUID, today: dt.date) -> list[Agreement]:
+    """Active agreements the clock may concern today, found in SQL so idle agreements cost nothing: an
+    unpaid instalment due by tomorrow (reminders, breaks; a day of slack for the debtor's time zone), one
+    whose predecessor is paid but which has no charge yet, no unpaid instalment at all, or a debt paid outside the agreement (kept)."""
+    i, prev = aliased(AgreementInstallment), aliased(AgreementInstallment)
+    unpaid = (i.agreement_id == Agreement.id) & (i.status != "paid")
+    due_soon = exists().where(unpaid, i.due_date <= today + dt.timedelta(days=2))
+    next_uncharged = exists().where(
+        unpaid,
+        i.charge_id.is_(None),
+        exists().where(prev.agreement_id == Agreement.id, prev.number == i.number - 1, prev.status == "paid"),
+    )
+    nothing_left = ~exists().where(unpaid)
+    paid_elsewhere = exists().where(Debt.id == Agreement.debt_id, Debt.status == DebtStatus.PAID)
+    query = select(Agreement).where(
+        Agreement.tenant_id == tenant_id,
+        Agreement.status == "active",
+        or_(due_soon, next_uncharged, nothing_left, paid_elsewhere),
+    )
+    return list(session.scalars(query.order_by(Agreement.id)))
 
 
 def _guarded(stats: TickStats, what: str, action: Any) -> None:

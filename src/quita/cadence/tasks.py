@@ -81,7 +81,7 @@ class PlannerLoop:
             try:
                 stats = run_tick(self.database)
                 if stats is not None:  # this minute's leader also runs the bot's timers (issue 6)
-                    from quita.bot.timers import run_tick as bot_tick
+                    from quita.bot.timers import periodic_tick as bot_tick
 
                     bot_tick(self.database)
                 if stats is not None and stats.candidates:
