@@ -52,7 +52,7 @@ def demo(
     serve_api: bool = typer.Option(True, "--serve/--no-serve"),
     simulator_port: int = typer.Option(8081, "--simulator-port", help="Porta do simulador (WhatsApp e PSP)"),
     pay: bool = typer.Option(
-        True, "--pay/--no-pay", help="Um devedor da vitrine pede para pagar: boleto e Pix"
+        True, "--pay/--no-pay", help="Uma devedora da vitrine começa a conversa com o bot (acordo, boleto e Pix)"
     ),
 ) -> None:
     """Carteira de exemplo, régua padrão pelo planejador e despachante reais, simulador do WhatsApp e do PSP."""
@@ -157,16 +157,14 @@ def _start(server: Any) -> None:
 
 
 def _offer(database: Database, settings: Settings, tenant_id: uuid.UUID, sim_url: str) -> Any:
+    """The payer writes first and the bot answers (issue 6): the rest is done by a person on the phone page."""
     from quita.server import demo as steps
 
     try:
-        offer = steps.offer_payment(database, settings, tenant_id, sim_url)
+        return steps.start_bot_conversation(database, tenant_id, sim_url)
     except Exception as exc:  # the rest of the demo is still worth showing
-        console.print(f"[red]boleto/Pix não enviados: {exc}[/]")
+        console.print(f"[red]conversa com o bot não iniciada: {exc}[/]")
         return None
-    if offer.errors:
-        console.print(f"[red]boleto/Pix: {'; '.join(offer.errors)}[/]")
-    return offer
 
 
 def _print_where_to_look(
@@ -208,13 +206,17 @@ def _print_where_to_look(
         )
     console.print("\n".join(out), soft_wrap=True, highlight=False)
     if offer is not None:
-        phone = steps.PAYER.phone.lstrip("+")
         console.print(
-            f"pagamento: {steps.PAYER.name} escreveu 'quero pagar' e recebeu um boleto (PDF + linha digitável) e um"
-            " Pix copia e cola (demonstração: a confirmação de identidade foi registrada pela demo, no lugar do"
-            f" diálogo do bot):\n  {sim_url}/_sim/phone/{phone}  → toque em 'Pagar com Pix' ou 'Pagar boleto'\n"
-            f"  depois o título está pago e a régua parou: curl -H 'Authorization: Bearer {api_key}' "
+            f"negociação com o bot: {steps.PAYER.name} escreveu {steps.BOT_OPENING!r} e o bot pediu os três primeiros"
+            f" dígitos do CPF. No celular dela, {sim_url}/_sim/phone/{offer.phone}:\n"
+            f"  digite {offer.identity_answer} → débito discriminado (valor original, multa, juros, credor com CNPJ e"
+            " endereço) → escreva 'dá pra fazer em 6x?' → toque em Confirmo → chegam o boleto e o Pix da 1ª parcela"
+            " → toque em 'Pagar com Pix'\n"
+            f"  o acordo avança (1 de 6 parcelas paga): curl -H 'Authorization: Bearer {api_key}' "
             f"{base}/api/v1/debts/{offer.debt_id}\n"
+            f"  pelo terminal, no lugar do celular: quita bot chat --tenant {steps.DEMO_TENANT} --phone +{offer.phone}"
+            f" --sim-url {sim_url}\n"
+            f"  pedidos de atendimento humano: quita handoff list --tenant {steps.DEMO_TENANT}\n"
             f"  (Pix: webhook {base}/webhooks/pix/{steps.DEMO_TENANT}/pix; boleto: retorno CNAB gravado em"
             f" {cnab_dir} e importado a cada 3 s)",
             soft_wrap=True,
