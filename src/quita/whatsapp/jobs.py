@@ -48,7 +48,7 @@ SQLITE_CHUNK = 10
 
 _pump_lock = threading.Lock()
 _last_intake = 0.0
-BUSY_WINDOW_S, BUSY_PAUSE_S, BUSY_CHUNK = 0.2, 0.1, 10
+BUSY_WINDOW_S, BUSY_PAUSE_S, BUSY_CHUNK = 0.2, float(__import__("os").environ.get("H5_PAUSE", "0.1")), 10
 
 
 def note_intake() -> None:
@@ -137,14 +137,14 @@ def _drain(database: Database, chunk: int | None) -> int:
         # (about a fifth of a core); the stored backlog is drained at full speed right after.
         busy = time.monotonic() - _last_intake < BUSY_WINDOW_S
         size = min(chunk, BUSY_CHUNK) if busy else chunk
-        if busy:
-            time.sleep(BUSY_PAUSE_S)
         ids: list[uuid.UUID] = []
         if database.is_sqlite:  # read first, then write: _process_ids takes the write lock first
             with database.transaction() as session:
                 ids = _claim(session, size, lock=False)
             if not ids:
                 return handled
+        if busy and handled:  # between the chunks of a burst; never before the first (a reply waits on it)
+            time.sleep(BUSY_PAUSE_S)
         try:
             with database.transaction() as session:
                 if not database.is_sqlite:
