@@ -14,9 +14,11 @@ import datetime as dt
 import io
 import multiprocessing as mp
 import os
+import sys
 from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -109,12 +111,34 @@ def _text_chunks(text: io.TextIOBase, chunk_rows: int) -> Iterator[str]:
         yield "".join(lines)
 
 
+@contextmanager
+def _main_module_hidden() -> Iterator[None]:
+    """A spawned process first re-imports the parent's ``__main__``: for ``quita`` that is the whole CLI
+    (every capability, ~50 MB and seconds of CPU per worker). A worker needs only this module, so
+    ``__main__`` is hidden from ``multiprocessing`` while the workers start (a few milliseconds)."""
+    main = sys.modules.get("__main__")
+    saved = {name: getattr(main, name) for name in ("__spec__", "__file__") if hasattr(main, name)}
+    try:
+        if main is not None:
+            main.__spec__ = None
+            if "__file__" in saved:
+                del main.__file__
+        yield
+    finally:
+        for name, value in saved.items():
+            setattr(main, name, value)
+
+
 def _parallel(source: RowSource, cmap: ColumnMap, today: dt.date, preparer: dict[str, Any], workers: int,
               chunk_rows: int) -> Iterator[Chunk]:
     assert source.text is not None and source.delimiter is not None
     context = mp.get_context("spawn")  # never fork a process that may hold database connections and threads
     with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_init_worker,
                              initargs=(cmap, today, preparer, source.delimiter)) as pool:
+        with _main_module_hidden():  # a spawning pool starts one process per submit while none is idle
+            started = [pool.submit(int) for _ in range(workers)]
+        for future in started:
+            future.result()
         pending: deque[Future[tuple[Chunk, int]]] = deque()
         offset = 1  # the header is row 1
         for text in _text_chunks(source.text, chunk_rows):
