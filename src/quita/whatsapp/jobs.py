@@ -48,7 +48,7 @@ SQLITE_CHUNK = 10
 
 _pump_lock = threading.Lock()
 _last_intake = 0.0
-BUSY_WINDOW_S, BUSY_PAUSE_S, BUSY_CHUNK = 0.2, float(__import__("os").environ.get("H5_PAUSE", "0.1")), 10
+BUSY_WINDOW_S, BUSY_PAUSE_S, BUSY_CHUNK = 0.2, 0.1, 10
 
 
 def note_intake() -> None:
