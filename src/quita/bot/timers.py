@@ -223,7 +223,7 @@ def _agreements_with_work(session: Session, tenant_id: uuid.UUID, today: dt.date
     next_uncharged = exists().where(
         unpaid,
         i.charge_id.is_(None),
-        exists().where(prev.agreement_id == Agreement.id, prev.number == i.number - 1, prev.status == "paid"),
+        exists().where(prev.agreement_id == i.agreement_id, prev.number == i.number - 1, prev.status == "paid"),
     )
     nothing_left = ~exists().where(unpaid)
     paid_elsewhere = exists().where(Debt.id == Agreement.debt_id, Debt.status == DebtStatus.PAID)
