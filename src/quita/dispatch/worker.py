@@ -51,7 +51,7 @@ class DispatchSettings:
     """…and with no webhook after this long it becomes ``unknown`` (+ alert). Never resent."""
     http_timeout: float = 30.0
     idle_sleep: float = 0.2
-    flush_every: float = 0.05
+    flush_every: float = 0.1
     housekeeping_every: float = 5.0
     record_conversation: bool = True
     retry: RetryPolicy = field(default_factory=RetryPolicy)
@@ -213,9 +213,13 @@ class Dispatcher:
         return self.limiter.try_tier(info.waba_id, row.recipient, info.tier_limit)
 
     async def _pace(self, channel_id: uuid.UUID | None, rows: list[Claimed], token: str) -> None:
-        """Sends ``rows`` in chunks of 50 ms of the number's throughput. Each chunk books its slots first,
-        then marks its rows ``sending`` while it waits for them, so the database round trip hides inside
-        the wait instead of adding to it (a row is ``sending`` at most one chunk before its request)."""
+        """Sends ``rows`` in chunks of 50 ms of the number's throughput, each chunk after booking its slots.
+
+        Rows are marked ``sending`` in groups of four chunks, and the next group is marked while the
+        current one goes out: the database round trip (tens of ms on a busy machine) overlaps the sending
+        instead of stalling it. A row is ``sending`` at most two groups (~400 ms at full rate) before its
+        request leaves; a worker killed in between leaves it in doubt, never resent.
+        """
         left = len(rows)
         try:
             info = self._channels.get(channel_id) if channel_id else None
@@ -224,24 +228,31 @@ class Dispatcher:
                 return
             client = await self._client(info)
             chunk = max(1, min(50, info.throughput_mps // 20))
-            for start in range(0, len(rows), chunk):
-                part = rows[start : start + chunk]
-                wait = self.limiter.reserve(info.phone_number_id, float(info.throughput_mps), len(part))
-                marking = asyncio.ensure_future(self._in_db(self._mark_sending, [r.id for r in part], token))
-                if wait > 0:
-                    await asyncio.sleep(wait)
+            group = chunk * 4
+            groups = [rows[i : i + group] for i in range(0, len(rows), group)]
+            marking = self._mark_group(groups[0], token)
+            for index, part in enumerate(groups):
                 go = await marking
                 left -= len(part)
                 self._unpaced -= len(part)
-                for row in part:
-                    if row.id not in go:
-                        continue
-                    await self._slots.acquire()
-                    task = asyncio.create_task(self._send(client, row))
-                    self._inflight.add(task)
-                    task.add_done_callback(self._inflight.discard)
+                if index + 1 < len(groups):
+                    marking = self._mark_group(groups[index + 1], token)
+                ready = [row for row in part if row.id in go]
+                for start in range(0, len(ready), chunk):
+                    sending = ready[start : start + chunk]
+                    wait = self.limiter.reserve(info.phone_number_id, float(info.throughput_mps), len(sending))
+                    if wait > 0:
+                        await asyncio.sleep(wait)
+                    for row in sending:
+                        await self._slots.acquire()
+                        task = asyncio.create_task(self._send(client, row))
+                        self._inflight.add(task)
+                        task.add_done_callback(self._inflight.discard)
         finally:
             self._unpaced -= left
+
+    def _mark_group(self, rows: list[Claimed], token: str) -> asyncio.Future[set[uuid.UUID]]:
+        return asyncio.ensure_future(self._in_db(self._mark_sending, [r.id for r in rows], token))
 
     def _mark_sending(self, ids: list[uuid.UUID], token: str) -> set[uuid.UUID]:
         with self.database.transaction() as session:
