@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from quita.cadence.models import IdentityConfirmation, PlanDecision
 from quita.dispatch.models import OutboxMessage, OutboxStatus
-from quita.kit.db.sets import chunk_size, chunks, member_of
+from quita.kit.db.sets import chunk_size, chunks, custom_plans, member_of
 from quita.portfolio.models import ContactKind, ContactPoint, ContactStatus, Debtor, Provenance
 from quita.tenant.models import Creditor
 
@@ -126,6 +126,7 @@ def load_batch_facts(
     history_days: int = 30,
 ) -> BatchFacts:
     facts = BatchFacts()
+    custom_plans(session)
     dialect = session.get_bind().dialect.name
     size = chunk_size(dialect)
     unique_debtors = list(dict.fromkeys(debtor_ids))
