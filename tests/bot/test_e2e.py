@@ -2,7 +2,8 @@
 receiver stores it, the processing job publishes the inbound message, the bot job decides and replies
 through the Graph API of the simulator. Every path of issue 6's conversation is walked here.
 
-One simulator and one Quita server for the whole module (SQLite, embedded mode); every test uses its own
+One simulator and one Quita server per database for the whole module (SQLite, then PostgreSQL; the in-process
+job runner of ``quita serve``); every test uses its own
 debtor and phone, so the tests are independent of each other and of their order.
 """
 
@@ -46,7 +47,7 @@ from quita.simulator.psp.schemas import PspConfig
 from quita.simulator.whatsapp.schemas import PhoneNumberConfig, SimConfig
 from quita.whatsapp import outreach
 from quita.whatsapp import service as whatsapp
-from tests.conftest import ServerThread, free_port
+from tests.conftest import ServerThread, _truncate_all, free_port
 from tests.factories import make_api_key, make_tenant
 from tests.whatsapp.conftest import add_debtor
 
@@ -253,15 +254,22 @@ def texts(requests: list[dict[str, Any]]) -> str:
     return "\n".join(body_of(r) for r in requests)
 
 
-@pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path, nlu: Nlu) -> Iterator[Stack]:
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def stack(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path, nlu: Nlu
+) -> Iterator[Stack]:
     folder = tmp_path_factory.mktemp("bot-e2e")
-    path = folder / "quita.db"
-    shutil.copyfile(sqlite_template, path)
-    url = f"sqlite:///{path}"
+    if request.param == "sqlite":
+        path = folder / "quita.db"
+        shutil.copyfile(sqlite_template, path)
+        url = f"sqlite:///{path}"
+    else:
+        url = request.getfixturevalue("postgres_url")
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("QUITA_SECRET_KEY", Fernet.generate_key().decode())
         database = Database(url)
+        if not database.is_sqlite:
+            _truncate_all(database)  # the session's schema: other modules' rows go
         settings = Settings(database_url=url, data_dir=folder / "data", embedded_dispatch=False)
         quita_port, sim_port = free_port(), free_port()
         sim_url = f"http://127.0.0.1:{sim_port}"
@@ -273,11 +281,10 @@ def stack(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path, nlu: 
             webhook_retry_base_s=0.2, webhook_max_attempts=10, status_webhooks="off",
         )  # fmt: skip
         psp_config = PspConfig(
-            client_id=demo.DEMO_PSP_CLIENT,
-            client_secret=demo.DEMO_PSP_SECRET,
-            public_base_url=f"{sim_url}/psp",
-            cnab_dir=str(folder / "cnab"),
-        )
+            client_id=demo.DEMO_PSP_CLIENT, client_secret=demo.DEMO_PSP_SECRET, public_base_url=f"{sim_url}/psp",
+            cnab_dir=str(folder / "cnab"), pix_webhook_url=f"http://127.0.0.1:{quita_port}/webhooks/pix/bot-e2e",
+            pix_webhook_secret=demo.DEMO_PIX_WEBHOOK_SECRET,
+        )  # fmt: skip
         with on_port(create_simulator(whatsapp_config, psp_config), sim_port) as sim:
             built = Stack(database, settings, sim, quita_port)
             demo.connect(database, built.tenant_id, sim.url, whatsapp_config)
@@ -421,6 +428,25 @@ def test_acceptance_of_six_installments_in_free_text(stack: Stack) -> None:
     with stack.database.transaction() as session:
         agreement = session.scalars(select(Agreement).where(Agreement.debtor_id == phone.debtor_id)).one()
         assert agreement.installments == 6 and agreement.status == "active"
+        first = session.scalars(
+            select(AgreementInstallment).where(
+                AgreementInstallment.agreement_id == agreement.id, AgreementInstallment.number == 1
+            )
+        ).one()
+    # The first instalment's boleto and Pix come right after the acceptance, for the instalment's amount.
+    codes = texts(done)
+    assert "Linha digitável do boleto" in codes and "Pix copia e cola" in codes
+    brcode = codes.split("Pix copia e cola:\n", 1)[1].split("\n", 1)[0]
+    paid = httpx.post(f"{stack.sim.url}/_sim/psp/pay", json={"brcode": brcode}, timeout=15)
+    assert paid.status_code == 200, paid.text
+    deadline = time.monotonic() + 15
+    while True:
+        with stack.database.transaction() as session:
+            status = session.get_one(AgreementInstallment, first.id).status
+        if status == "paid" or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
+    assert status == "paid"  # the Pix webhook advanced the agreement: instalment 1 of 6 paid
 
 
 # --------------------------------------------------------------------------- promises, receipts, care
