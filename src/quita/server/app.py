@@ -49,6 +49,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
             if embedded_dispatch is not None:
                 embedded_dispatch.stop()
             await whatsapp_webhooks.shutdown(app)
+            whatsapp_jobs.stop_pumps()  # the backlog waits for the next start, not for this shutdown
             runner.shutdown()
             database.job_sink = None
 

@@ -48,7 +48,14 @@ SQLITE_CHUNK = 10
 
 _pump_lock = threading.Lock()
 _last_intake = 0.0
-BUSY_WINDOW_S, BUSY_PAUSE_S, BUSY_CHUNK = 0.2, 0.1, 10
+BUSY_WINDOW_S, BUSY_PAUSE_S, BUSY_CHUNK = 0.2, 0.25, 10
+_stopping = threading.Event()
+
+
+def stop_pumps() -> None:
+    """Server shutdown: a pump returns after its current chunk; what is left stays ``received`` and
+    is processed at the next start (:func:`resume`), so stopping never waits for a whole backlog."""
+    _stopping.set()
 
 
 def note_intake() -> None:
@@ -111,7 +118,7 @@ def process_webhooks_job(database: Database, _payload: dict[str, Any]) -> None:
             return  # the pump that holds the lock sees the flag when it finishes
         try:
             _again.clear()
-            _drain(database, None)
+            _drain(database, None, stoppable=True)
         finally:
             _pump_lock.release()
 
@@ -127,14 +134,16 @@ def process_pending(database: Database, *, chunk: int | None = None) -> int:
         return _drain(database, chunk)
 
 
-def _drain(database: Database, chunk: int | None) -> int:
+def _drain(database: Database, chunk: int | None, *, stoppable: bool = False) -> int:
     chunk = chunk or (SQLITE_CHUNK if database.is_sqlite else CHUNK)
     handled = 0
-    while True:
+    while not (stoppable and _stopping.is_set()):
         # In one process the receiver and the pump share the CPU and the GIL (and, on SQLite, the
         # write lock). Acknowledging Meta quickly matters more than applying a status a moment sooner,
-        # so while webhooks keep arriving the pump works in small chunks with pauses in between
-        # (about a fifth of a core); the stored backlog is drained at full speed right after.
+        # so while webhooks keep arriving the pump works in small chunks with pauses in between (a
+        # thread holding the GIL while the OS runs something else stalls the event loop with it:
+        # on a busy machine that, not the CPU time, is what the receiver pays); the stored backlog is
+        # drained at full speed right after.
         busy = time.monotonic() - _last_intake < BUSY_WINDOW_S
         size = min(chunk, BUSY_CHUNK) if busy else chunk
         ids: list[uuid.UUID] = []
@@ -157,6 +166,7 @@ def _drain(database: Database, chunk: int | None) -> int:
             for delivery_id in ids:
                 _process_one_isolated(database, delivery_id)
         handled += len(ids)
+    return handled
 
 
 def _claim(session: Session, size: int, *, lock: bool) -> list[uuid.UUID]:
@@ -450,6 +460,7 @@ def pending_count(session: Session) -> int:
 
 def resume(database: Database) -> None:
     """At start-up: re-run deliveries a previous process stored but did not finish."""
+    _stopping.clear()
     with database.transaction() as session:
         session.execute(
             update(WebhookDelivery).where(WebhookDelivery.state == "processing").values(state="received")
