@@ -347,7 +347,7 @@ def test_promise_reminded_the_day_before_and_broken_the_day_after(
     assert timers.run_tick(database, now=MORNING, today=due - dt.timedelta(days=1)).promise_reminders == 0
     (row,) = _outbox_rows(database, d.tenant_id)
     assert row.template_name == timers.PROMISE_TEMPLATE and row.debt_id == d.debt_id
-    assert row.template_params[2] == due.strftime("%d/%m/%Y")
+    assert row.template_params[4] == due.strftime("%d/%m/%Y") and "CNPJ" not in row.template_params[2]
     assert timers.run_tick(database, now=MORNING, today=due).promises_broken == 0
     assert timers.run_tick(database, now=MORNING, today=due + dt.timedelta(days=1)).promises_broken == 1
     assert _promise_status(database, d.tenant_id) == "broken"

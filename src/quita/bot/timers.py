@@ -223,7 +223,9 @@ def _agreements_with_work(session: Session, tenant_id: uuid.UUID, today: dt.date
     next_uncharged = exists().where(
         unpaid,
         i.charge_id.is_(None),
-        exists().where(prev.agreement_id == i.agreement_id, prev.number == i.number - 1, prev.status == "paid"),
+        exists().where(
+            prev.agreement_id == i.agreement_id, prev.number == i.number - 1, prev.status == "paid"
+        ),
     )
     nothing_left = ~exists().where(unpaid)
     paid_elsewhere = exists().where(Debt.id == Agreement.debt_id, Debt.status == DebtStatus.PAID)
@@ -367,7 +369,7 @@ def _promise(
             _remind(
                 session, gate, stats, key=f"promise:{promise.id}:remind", kind="reminder", subject=promise.id,
                 debt=debt, template=PROMISE_TEMPLATE, params=("{devedor.primeiro_nome}", "{credor.nome}",
-                promise.due_date.strftime("%d/%m/%Y")), amount=None, due=promise.due_date, day=day,
+                "{credor.cnpj}", "{credor.endereco}", promise.due_date.strftime("%d/%m/%Y")), amount=None, due=promise.due_date, day=day,
                 step_key="promessa/lembrete", outbox_debt=debt.id,
             )  # fmt: skip
             stats.promise_reminders += stats.reminders - before

@@ -71,3 +71,32 @@ def test_receipt_pause_ends_on_its_date() -> None:
     assert not t.pause_expired(DUE, DUE - timedelta(days=1))
     assert t.pause_expired(DUE, DUE)
     assert not t.pause_expired(None, DUE)
+
+
+def test_reminder_templates_and_timer_texts_pass_the_wording_linter() -> None:
+    """The starter templates the tick uses are UTILITY, and neither they nor the texts carry threat wording."""
+    from quita.bot import timers as tick
+    from quita.compliance.domain import lint_text
+    from quita.compliance.rulesets import default_ruleset
+    from quita.whatsapp.templates import starter_definitions
+
+    linter = default_ruleset().linter
+    ours = {d["name"]: d for d in starter_definitions()}
+    for name in (tick.INSTALLMENT_TEMPLATE, tick.PROMISE_TEMPLATE):
+        definition = ours[name]
+        assert definition["category"] == "UTILITY"
+        component = next(c for c in definition["components"] if c["type"] == "BODY")
+        body = component["text"]  # as the debtor reads it: the example's values in place of {{n}}
+        for n, value in enumerate(component["example"]["body_text"][0], start=1):
+            body = body.replace(f"{{{{{n}}}}}", value)
+        assert "{{" not in body and not lint_text(body, linter), (name, lint_text(body, linter))
+    for phrase in tick._WHEN.values():
+        assert not lint_text(phrase, linter)
+    assert not lint_text("Recebemos o pagamento da parcela anterior, obrigado.", linter)
+
+
+def test_reminder_quick_replies_reach_the_menu_choices() -> None:
+    from quita.bot.dialog import machine
+
+    assert machine._TEMPLATE_PAYLOADS["Receber boleto ou Pix"] == "menu:boleto"
+    assert machine._TEMPLATE_PAYLOADS["Já paguei"] == "menu:paid"
