@@ -16,11 +16,12 @@ import pickle
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from quita.bot.nlu.corpus import Example, fingerprint, load_split
 from quita.bot.nlu.intents import Intent
 from quita.bot.nlu.normalize import normalize
+from quita.bot.nlu.scoring import LinearScorer, scorer_for
 
 if TYPE_CHECKING:  # scikit-learn costs seconds and ~100 MB to import: only when a model is needed
     from sklearn.pipeline import Pipeline
@@ -61,11 +62,16 @@ def build_pipeline() -> Pipeline:
 
 
 class IntentClassifier:
-    """A fitted pipeline plus the label order; texts given to it are normalised first."""
+    """A fitted pipeline plus the label order; texts given to it are normalised first.
+
+    Predictions go through :class:`~quita.bot.nlu.scoring.LinearScorer` (the same numbers, ~100× less
+    CPU per message); :meth:`predict_many_sklearn` keeps scikit-learn's own path for comparison.
+    """
 
     def __init__(self, pipeline: Pipeline) -> None:
         self._pipeline = pipeline
         self._labels = [Intent(label) for label in pipeline.classes_]
+        self._scorer: LinearScorer | None = scorer_for(pipeline)
 
     @property
     def pipeline(self) -> Pipeline:
@@ -83,14 +89,17 @@ class IntentClassifier:
         return self.predict_many_normalized([text])[0]
 
     def predict_many_normalized(self, texts: list[str]) -> list[Prediction]:
-        """Batch prediction: one vectorised pass, for evaluation and bulk replays."""
-        predictions = []
-        for row in self._pipeline.predict_proba(texts):
-            ranking = sorted(
-                zip(self._labels, (float(p) for p in row), strict=True), key=lambda pair: -pair[1]
-            )
-            predictions.append(Prediction(ranking[0][0], ranking[0][1], tuple(ranking)))
-        return predictions
+        if self._scorer is None:
+            return self.predict_many_sklearn(texts)
+        return [self._prediction(self._scorer.proba(text)) for text in texts]
+
+    def predict_many_sklearn(self, texts: list[str]) -> list[Prediction]:
+        """scikit-learn's ``predict_proba`` (one vectorised pass): the reference the fast path must equal."""
+        return [self._prediction(row) for row in self._pipeline.predict_proba(texts)]
+
+    def _prediction(self, row: Any) -> Prediction:
+        ranking = sorted(zip(self._labels, (float(p) for p in row), strict=True), key=lambda pair: -pair[1])
+        return Prediction(ranking[0][0], ranking[0][1], tuple(ranking))
 
     def predict(self, text: str) -> Prediction:
         return self.predict_normalized(normalize(text))
