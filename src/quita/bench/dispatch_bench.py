@@ -37,6 +37,9 @@ class DispatchBenchResult:
     messages: int
     seconds: float
     accepted: int
+    cpu_ms: float = 0.0
+    """CPU of this process (every thread) per message; PostgreSQL's own work is not in it."""
+    sim_cpu_ms: float = 0.0
 
     @property
     def rate(self) -> float:
@@ -91,6 +94,12 @@ class Simulator:
             except httpx.HTTPError:
                 time.sleep(0.2)
         raise RuntimeError("simulator did not start")
+
+    def cpu(self) -> float:
+        import psutil
+
+        times = psutil.Process(self.process.pid).cpu_times()
+        return float(times.user + times.system)
 
     def reset(self) -> None:
         httpx.post(f"{self.url}/_sim/reset", timeout=10).raise_for_status()
@@ -342,6 +351,16 @@ def _fresh_db(kind: str, tmp: Path, postgres_url: str) -> tuple[str, Any]:
     return fresh_postgres_schema(postgres_url)
 
 
+def _measured(sim: Simulator, work: Any) -> DispatchBenchResult:
+    """Runs one case and adds the CPU it cost per message, here and in the simulator: CPU time holds
+    when the wall-clock rate swings with the load other work puts on the machine."""
+    cpu, sim_cpu = time.process_time(), sim.cpu()
+    result: DispatchBenchResult = asyncio.run(work)
+    result.cpu_ms = (time.process_time() - cpu) * 1000 / max(1, result.messages)
+    result.sim_cpu_ms = (sim.cpu() - sim_cpu) * 1000 / max(1, result.messages)
+    return result
+
+
 def run(
     messages: int,
     db: str,
@@ -350,8 +369,9 @@ def run(
     with_conversation: bool = True,
     redis_url: str = REDIS_URL,
 ) -> list[DispatchBenchResult]:
-    """``db``: ``sqlite`` (embedded: in-memory limits), ``postgresql`` (scaled: limits in Redis) or ``both``;
-    each number count starts with its raw baseline, so every ratio comes from the same stretch of time."""
+    """``db``: ``sqlite`` (embedded: in-memory limits), ``postgresql`` (scaled: limits in Redis) or ``both``.
+    Every dispatcher case runs right after its own raw baseline, so each ratio compares two runs a few
+    seconds apart: on a machine shared with other work the load changes from one minute to the next."""
     os.environ.setdefault("QUITA_SECRET_KEY", "bench-only-key-0000000000000000000000000000=")
     from cryptography.fernet import Fernet
 
@@ -363,20 +383,20 @@ def run(
         sim = Simulator(tmp, 2)
         try:
             for numbers in (1, 2):
-                sim.reset()
-                results.append(asyncio.run(_raw(sim, messages, numbers, concurrency)))
                 variants = [(True, "registro de conversa")] if with_conversation else []
                 variants.append((False, "só a fila"))
                 for kind in ("sqlite", "postgresql") if db == "both" else (db,):
                     for conversation, what in variants:
-                        sim.reset()
                         url, drop = _fresh_db(kind, tmp, postgres_url)
                         try:
                             _prepare(url, sim, messages, numbers)
+                            sim.reset()
+                            results.append(_measured(sim, _raw(sim, messages, numbers, concurrency)))
+                            sim.reset()
                             label = f"dispatch ({kind}, {what}), {numbers} número(s)"
                             redis = redis_url if kind == "postgresql" else None
                             results.append(
-                                asyncio.run(_dispatch(url, messages, numbers, conversation, label, redis))
+                                _measured(sim, _dispatch(url, messages, numbers, conversation, label, redis))
                             )
                         finally:
                             drop()
@@ -391,7 +411,11 @@ def print_table(results: list[DispatchBenchResult]) -> None:
     from quita.kit.cli import console
 
     table = Table(title="quita bench dispatch — simulador a 1.000 msg/s por número, latência 20–50 ms")
-    for column in ("caso", "mensagens", "aceitas", "segundos", "msg/s", "÷ httpx puro", "meta", "ok?"):
+    columns = (
+        "caso", "mensagens", "aceitas", "segundos", "msg/s", "÷ httpx puro", "CPU ms/msg", "simulador ms/msg",
+        "meta", "ok?",
+    )  # fmt: skip
+    for column in columns:
         table.add_column(column, justify="left" if column == "caso" else "right")
     baseline = 0.0
     for r in results:
@@ -404,6 +428,8 @@ def print_table(results: list[DispatchBenchResult]) -> None:
                 f"{r.seconds:.1f}",
                 f"{r.rate:,.0f}",
                 "1.000",
+                f"{r.cpu_ms:.3f}",
+                f"{r.sim_cpu_ms:.3f}",
                 "",
                 "",
             )
@@ -419,7 +445,10 @@ def print_table(results: list[DispatchBenchResult]) -> None:
             f"{r.seconds:.1f}",
             f"{r.rate:,.0f}",
             f"{ratio:.3f}",
+            f"{r.cpu_ms:.3f}",
+            f"{r.sim_cpu_ms:.3f}",
             target,
             "sim" if ok else "NÃO",
         )
+    table.caption = "carga da máquina (1/5/15 min) ao final: " + " / ".join(f"{x:.1f}" for x in os.getloadavg())
     console.print(table)
