@@ -9,7 +9,6 @@ conversation (actor ``bot``) and the wamids of offers are bound in the state for
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import logging
 import uuid
@@ -273,39 +272,38 @@ def handle_inbound(database: Database, payload: dict[str, Any], *, today: dt.dat
             for command in outcome.commands:
                 extra.extend(apply_command(session, inbound, row, debt, facts, command))
             outcome = replace(outcome, replies=(*outcome.replies, *extra))
-            conversation_row_id, version = row.id, row.version + 1
-        sent = send_replies(database, inbound, outcome.replies)
-        _bind_sent(database, conversation_row_id, version, outcome.replies, sent)
+            conversation_row_id = row.id
+        sent = send_replies(database, inbound, outcome.replies, bind_to=conversation_row_id)
         if any(isinstance(c, cmd.CreateAgreement) for c in outcome.commands):
             _send_first_charge(database, inbound, today=day)
         return Handled(outcome.replies, tuple(w for w in sent if w), commands=outcome.commands)
     raise Conflict("conversa alterada concorrentemente demais vezes", code="bot_conversation_busy")
 
 
-def _bind_sent(
-    database: Database, row_id: uuid.UUID, version: int, replies: tuple[Reply, ...], sent: list[str | None]
-) -> None:
-    pairs = [(w, r.offer_id) for r, w in zip(replies, sent, strict=True) if w and r.offer_id]
-    if not pairs:
-        return
+def _bind_sent(session: Session, row_id: uuid.UUID, pairs: list[tuple[str, str]]) -> None:
+    """Notes which offer each sent wamid carried (a later tap quotes it as ``context``), in the caller's
+    transaction; a concurrent writer's newer version is re-read and the compare-and-set retried."""
     for _ in range(MAX_RETRIES):
-        with database.transaction() as session:
-            row = session.get(BotConversation, row_id)
-            if row is None:
-                return
-            state = ConversationState.from_json(row.state)
-            for wamid, offer_id in pairs:
-                state = state.with_sent(wamid, offer_id)
-            if _save(session, row, state):
-                return
-            session.rollback()
+        row = session.get(BotConversation, row_id, populate_existing=True)
+        if row is None:
+            return
+        state = ConversationState.from_json(row.state)
+        for wamid, offer_id in pairs:
+            state = state.with_sent(wamid, offer_id)
+        if _save(session, row, state):
+            return
+    log.warning("bot: offers of conversation %s not bound after %d attempts", row_id, MAX_RETRIES)
 
 
 # --------------------------------------------------------------------------- sending
 
 
-def send_replies(database: Database, inbound: Inbound, replies: tuple[Reply, ...]) -> list[str | None]:
-    """Sends inside the 24 h window the debtor's message just opened; records each sent message."""
+def send_replies(
+    database: Database, inbound: Inbound, replies: tuple[Reply, ...], *, bind_to: uuid.UUID | None = None
+) -> list[str | None]:
+    """Sends inside the 24 h window the debtor's message just opened, through the number's shared client;
+    then records every sent message and (``bind_to``: the conversation row) binds the offers' wamids, all in
+    one transaction."""
     if not replies:
         return []
     with database.transaction() as session:
@@ -317,37 +315,47 @@ def send_replies(database: Database, inbound: Inbound, replies: tuple[Reply, ...
         ) or utcnow()
         session.expunge(channel)
     to = inbound.wa_id or ""
-    results = asyncio.run(_send(channel, to, replies, last_inbound))
-    wamids: list[str | None] = []
-    for reply, (message_id, wamid, wa_id) in zip(replies, results, strict=True):
-        wamids.append(wamid)
-        if wamid is None:
-            continue
+    results = whatsapp.run_with_client(channel, lambda client: _send(client, to, replies, last_inbound))
+    records = [
+        _record(inbound, to, reply, message_id, wamid, wa_id)
+        for reply, (message_id, wamid, wa_id) in zip(replies, results, strict=True)
+        if wamid is not None
+    ]
+    offers = [(w, r.offer_id) for r, (_, w, _) in zip(replies, results, strict=True) if w and r.offer_id]
+    if records:
         with database.transaction() as session:
-            whatsapp.record_outbound(
-                session, tenant_id=inbound.tenant_id, channel_id=inbound.channel_id, contact_id=inbound.contact_id,
-                debtor_id=inbound.debtor_id, message_id=message_id, wamid=wamid, kind=reply.message.to_json()["type"],
-                body={"to": to, **reply.message.to_json()}, actor=ACTOR, wa_id=wa_id,
-            )  # fmt: skip
-    return wamids
+            whatsapp.record_outbound_batch(session, records)
+            if bind_to is not None and offers:
+                _bind_sent(session, bind_to, offers)
+    return [wamid for _, wamid, _ in results]
+
+
+def _record(
+    inbound: Inbound, to: str, reply: Reply, message_id: uuid.UUID, wamid: str, wa_id: str | None
+) -> whatsapp.OutboundRecord:
+    body = {"to": to, **reply.message.to_json()}
+    return whatsapp.OutboundRecord(
+        tenant_id=inbound.tenant_id, channel_id=inbound.channel_id, contact_id=inbound.contact_id,
+        debtor_id=inbound.debtor_id, message_id=message_id, wamid=wamid, kind=str(body["type"]), body=body,
+        actor=ACTOR, wa_id=wa_id,
+    )  # fmt: skip
 
 
 async def _send(
-    channel: Any, to: str, replies: tuple[Reply, ...], last_inbound: dt.datetime
+    client: Any, to: str, replies: tuple[Reply, ...], last_inbound: dt.datetime
 ) -> list[tuple[uuid.UUID, str | None, str | None]]:
     out: list[tuple[uuid.UUID, str | None, str | None]] = []
-    async with whatsapp.client_for(channel) as client:
-        for reply in replies:
-            message_id = uuid.uuid4()
-            try:
-                result = await client.send(
-                    to, reply.message, callback_data=str(message_id), last_inbound_at=last_inbound
-                )
-            except WhatsAppError as exc:
-                log.warning("bot reply not sent to %s: %s", to[-4:], exc)
-                out.append((message_id, None, None))
-                continue
-            out.append((message_id, result.wamid, result.wa_id))
+    for reply in replies:
+        message_id = uuid.uuid4()
+        try:
+            result = await client.send(
+                to, reply.message, callback_data=str(message_id), last_inbound_at=last_inbound
+            )
+        except WhatsAppError as exc:
+            log.warning("bot reply not sent to %s: %s", to[-4:], exc)
+            out.append((message_id, None, None))
+            continue
+        out.append((message_id, result.wamid, result.wa_id))
     return out
 
 
