@@ -235,3 +235,48 @@ def test_a_sender_can_tell_whether_its_jobs_run_here(scaled_database: Database) 
     assert runs_elsewhere(scaled_database)
     local.shutdown()
     remote.shutdown()
+
+
+def test_serve_with_a_broker_queues_an_upload_for_the_workers(
+    scaled_database: Database, postgres_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Scaled ``quita serve``: the import an API upload creates goes to RabbitMQ after the commit (the
+    server runs no jobs itself) and a worker consuming the queue runs it."""
+    import httpx
+
+    from quita.config import Settings
+    from quita.importing.models import ImportJob, ImportStatus
+    from quita.server.app import create_app
+    from tests.conftest import ServerThread
+    from tests.factories import make_api_key
+
+    url = check_rabbitmq()
+    queue = f"quita-test-{uuid.uuid4().hex[:10]}"
+    make_tenant(scaled_database, "serve")
+    key = make_api_key(scaled_database, "serve")
+    upload = write_csv(tmp_path / "carteira.csv", [good_row(i) for i in range(1, 4)])
+    settings = Settings(database_url=postgres_url, data_dir=tmp_path / "d", broker_url=url, job_queue=queue)
+    app = create_app(settings, Database(postgres_url))
+    try:
+        with ServerThread(app) as server, upload.open("rb") as content:
+            assert isinstance(app.state.runner, BrokerRunner)
+            response = httpx.post(
+                f"{server.url}/api/v1/imports",
+                headers={"Authorization": f"Bearer {key}"},
+                files={"file": ("carteira.csv", content, "text/csv")},
+                timeout=30,
+            )
+            assert response.status_code == 202, response.text
+            job_id = uuid.UUID(response.json()["id"])
+            time.sleep(0.5)
+            with scaled_database.transaction() as session:
+                assert session.get_one(ImportJob, job_id).status == ImportStatus.QUEUED  # not run here
+            assert app.state.runner.broker.get_queue_message_counts(queue)[0] == 1
+        worker = BrokerRunner(scaled_database, url, queue=queue).consume(threads=1)
+        worker.join()
+        worker.shutdown()
+        with scaled_database.transaction() as session:
+            stored = session.get_one(ImportJob, job_id)
+        assert stored.status == ImportStatus.DONE and stored.rows_imported == 3, stored.error
+    finally:
+        delete_queue(url, queue)
