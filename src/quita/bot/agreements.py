@@ -58,10 +58,16 @@ def label(item: AgreementInstallment, count: int) -> str:
 
 
 def installment_charges(session: Session, item: AgreementInstallment) -> list[Charge]:
+    """Through the debt (``ix_charges_tenant_debt``: a debt has few charges), then the instalment."""
+    debt_id = select(Agreement.debt_id).where(Agreement.id == item.agreement_id).scalar_subquery()
     return list(
         session.scalars(
             select(Charge)
-            .where(Charge.tenant_id == item.tenant_id, Charge.agreement_installment_id == item.id)
+            .where(
+                Charge.tenant_id == item.tenant_id,
+                Charge.debt_id == debt_id,
+                Charge.agreement_installment_id == item.id,
+            )
             .order_by(Charge.created_at)
         )
     )

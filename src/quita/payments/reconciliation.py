@@ -175,6 +175,7 @@ def _instalment_paid_elsewhere(session: Session, tenant_id: uuid.UUID, charge: C
     other = session.scalar(
         sa.select(Charge.id).where(
             Charge.tenant_id == tenant_id,
+            Charge.debt_id == charge.debt_id,  # ix_charges_tenant_debt: a debt has few charges
             Charge.agreement_installment_id == charge.agreement_installment_id,
             Charge.id != charge.id,
             Charge.status == ChargeStatus.PAID,
