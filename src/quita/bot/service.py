@@ -273,7 +273,8 @@ def handle_inbound(database: Database, payload: dict[str, Any], *, today: dt.dat
                 extra.extend(apply_command(session, inbound, row, debt, facts, command))
             outcome = replace(outcome, replies=(*outcome.replies, *extra))
             conversation_row_id = row.id
-        sent = send_replies(database, inbound, outcome.replies, bind_to=conversation_row_id)
+            sending = _sending_context(session, inbound) if outcome.replies else None
+        sent = send_replies(database, inbound, outcome.replies, bind_to=conversation_row_id, context=sending)
         if any(isinstance(c, cmd.CreateAgreement) for c in outcome.commands):
             _send_first_charge(database, inbound, today=day)
         return Handled(outcome.replies, tuple(w for w in sent if w), commands=outcome.commands)
@@ -298,22 +299,33 @@ def _bind_sent(session: Session, row_id: uuid.UUID, pairs: list[tuple[str, str]]
 # --------------------------------------------------------------------------- sending
 
 
+def _sending_context(session: Session, inbound: Inbound) -> tuple[Any, dt.datetime]:
+    """The channel (detached from the session) and when the debtor last wrote (opens the 24 h window)."""
+    channel = whatsapp.get_channel(session, inbound.tenant_id, inbound.channel_id)
+    last_inbound = (
+        whatsapp.last_inbound_at(session, inbound.tenant_id, inbound.contact_id) if inbound.contact_id else None
+    ) or utcnow()
+    session.expunge(channel)
+    return channel, last_inbound
+
+
 def send_replies(
-    database: Database, inbound: Inbound, replies: tuple[Reply, ...], *, bind_to: uuid.UUID | None = None
+    database: Database,
+    inbound: Inbound,
+    replies: tuple[Reply, ...],
+    *,
+    bind_to: uuid.UUID | None = None,
+    context: tuple[Any, dt.datetime] | None = None,
 ) -> list[str | None]:
     """Sends inside the 24 h window the debtor's message just opened, through the number's shared client;
     then records every sent message and (``bind_to``: the conversation row) binds the offers' wamids, all in
-    one transaction."""
+    one transaction. ``context``: :func:`_sending_context` already read in the caller's transaction."""
     if not replies:
         return []
-    with database.transaction() as session:
-        channel = whatsapp.get_channel(session, inbound.tenant_id, inbound.channel_id)
-        last_inbound = (
-            whatsapp.last_inbound_at(session, inbound.tenant_id, inbound.contact_id)
-            if inbound.contact_id
-            else None
-        ) or utcnow()
-        session.expunge(channel)
+    if context is None:
+        with database.transaction() as session:
+            context = _sending_context(session, inbound)
+    channel, last_inbound = context
     to = inbound.wa_id or ""
     results = whatsapp.run_with_client(channel, lambda client: _send(client, to, replies, last_inbound))
     records = [

@@ -6,6 +6,7 @@ This is what the dialog state machine calls for every inbound text. It is pure
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
@@ -77,10 +78,24 @@ class Nlu:
         )
 
 
+_loading = threading.Lock()
+
+
 @lru_cache(maxsize=1)
-def default_nlu() -> Nlu:
-    """The process-wide NLU, trained or loaded from the cache on first use."""
+def _load() -> Nlu:
     return Nlu(load_or_train())
+
+
+def default_nlu() -> Nlu:
+    """The process-wide NLU, trained or loaded from the cache on first use.
+
+    Loaded under a lock: the first replies arrive on several job threads at once, and each used to
+    import scikit-learn and unpickle (or train) its own copy, doubling the start-up stall."""
+    with _loading:
+        return _load()
+
+
+default_nlu.cache_clear = _load.cache_clear  # type: ignore[attr-defined]
 
 
 def understand(text: str, today: date) -> Understanding:
