@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from quita.bot.dialog.timers import Moment
 from quita.bot.models import (
     Agreement,
     AgreementInstallment,
@@ -224,8 +225,8 @@ def cancel_reminders(session: Session, tenant_id: uuid.UUID, installment_id: uui
         i
         for i in session.scalars(
             select(BotTimerEvent.outbox_id).where(
-                BotTimerEvent.tenant_id == tenant_id,
-                BotTimerEvent.subject_id == installment_id,
+                BotTimerEvent.tenant_id == tenant_id,  # by key: the unique (tenant_id, key) index
+                BotTimerEvent.key.in_([f"inst:{installment_id}:{m.value}" for m in Moment]),
                 BotTimerEvent.outbox_id.is_not(None),
             )
         )
