@@ -16,7 +16,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from sqlalchemy import func, insert, or_, select, update
+from sqlalchemy import bindparam, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -491,15 +491,11 @@ def record_outbound_batch(session: Session, records: Sequence[OutboundRecord]) -
     ids = random.Random()  # entry ids without a getrandom() syscall per row (it releases the GIL)
     messages: list[dict[str, Any]] = []
     entries: list[dict[str, Any]] = []
+    heads = _reserve_heads(session, {conversation_ids[key]: len(items) for key, items in groups.items()}, now)
+    new_heads: list[dict[str, Any]] = []
     for key, items in groups.items():
         conversation_id = conversation_ids[key]
-        head = session.execute(
-            update(Conversation)
-            .where(Conversation.id == conversation_id)
-            .values(entry_count=Conversation.entry_count + len(items), updated_at=now)
-            .returning(Conversation.entry_count, Conversation.head_hash, Conversation.wa_id)
-            .execution_options(synchronize_session=False)
-        ).one()
+        head = heads[conversation_id]
         seq, prev = head.entry_count - len(items), head.head_hash or GENESIS
         occurred_at = now.astimezone(dt.UTC)
         for r, debtor_id, _wa_id in items:
@@ -529,17 +525,44 @@ def record_outbound_batch(session: Session, records: Sequence[OutboundRecord]) -
                 "entry_hash": entry_hash,
             })
             prev = entry_hash
-        last_wa_id = items[-1][2]
-        values: dict[str, Any] = {"head_hash": prev}
-        if last_wa_id and head.wa_id != last_wa_id:
-            values["wa_id"] = last_wa_id
-        session.execute(
-            update(Conversation).where(Conversation.id == conversation_id).values(**values)
-            .execution_options(synchronize_session=False)
-        )
+        new_heads.append({"b_id": conversation_id, "b_head": prev, "b_wa": items[-1][2] or head.wa_id})
+    table: Any = Conversation.__table__
+    session.execute(
+        update(table).where(table.c.id == bindparam("b_id"))
+        .values(head_hash=bindparam("b_head"), wa_id=bindparam("b_wa")),
+        new_heads,
+    )
     session.execute(insert(Message.__table__), messages)  # type: ignore[arg-type]
     session.execute(insert(ConversationEntry.__table__), entries)  # type: ignore[arg-type]
     _apply_parked_batch(session, records)
+
+
+def _reserve_heads(session: Session, counts: Mapping[uuid.UUID, int], now: dt.datetime) -> dict[uuid.UUID, Any]:
+    """Advances every conversation's ``entry_count`` by its number of new entries and returns the heads, with
+    one ``UPDATE … RETURNING`` per distinct count (usually one). On PostgreSQL the rows are first locked in
+    id order, so two batches touching the same conversations queue instead of deadlocking."""
+    ids = sorted(counts)
+    if session.get_bind().dialect.name == "postgresql":
+        for i in range(0, len(ids), 500):
+            session.execute(
+                select(Conversation.id).where(Conversation.id.in_(ids[i : i + 500]))
+                .order_by(Conversation.id).with_for_update()
+            ).all()
+    by_count: dict[int, list[uuid.UUID]] = {}
+    for conversation_id in ids:
+        by_count.setdefault(counts[conversation_id], []).append(conversation_id)
+    heads: dict[uuid.UUID, Any] = {}
+    for k, members in by_count.items():
+        for i in range(0, len(members), 500):
+            for row in session.execute(
+                update(Conversation)
+                .where(Conversation.id.in_(members[i : i + 500]))
+                .values(entry_count=Conversation.entry_count + k, updated_at=now)
+                .returning(Conversation.id, Conversation.entry_count, Conversation.head_hash, Conversation.wa_id)
+                .execution_options(synchronize_session=False)
+            ):
+                heads[row.id] = row
+    return heads
 
 
 def _conversation_ids(
@@ -563,15 +586,27 @@ def _conversation_ids(
 
     read()
     missing = [key for key in groups if key not in found]
+    rows = []
     for key in missing:
         tenant_id, channel_id, peer = key
         r, debtor_id, wa_id = groups[key][0]
-        values = {
+        rows.append({
             "id": uuid.uuid4(), "tenant_id": tenant_id, "channel_id": channel_id, "peer": peer,
             "debtor_id": debtor_id, "contact_id": r.contact_id, "wa_id": wa_id, "wa_user_id": None,
             "entry_count": 0, "created_at": utcnow(), "updated_at": utcnow(),
-        }
-        session.execute(_insert_ignore(session, Conversation, values, ("tenant_id", "channel_id", "peer")))
+        })
+    keys = ["tenant_id", "channel_id", "peer"]
+    for i in range(0, len(rows), 200):  # INSERT … ON CONFLICT DO NOTHING, many rows per statement
+        statement: Any
+        if session.get_bind().dialect.name == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+            statement = pg_insert(Conversation).values(rows[i : i + 200]).on_conflict_do_nothing(index_elements=keys)
+        else:
+            from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+            statement = sqlite_insert(Conversation).values(rows[i : i + 200]).on_conflict_do_nothing(index_elements=keys)
+        session.execute(statement)
     if missing:
         read()
     return found
