@@ -8,7 +8,7 @@ from quita.cadence.models import PlanDecision
 from quita.cadence.planner import PlanItem, plan_tenant
 from quita.dispatch.models import OutboxMessage, OutboxStatus
 from quita.kit.db import Database
-from quita.portfolio.models import Provenance
+from quita.portfolio.models import Debt, Provenance
 from tests.cadence.portfolio import add_debts, confirm_all, setup_tenant
 
 TUESDAY_11H_SP = dt.datetime(2026, 3, 17, 14, 0, tzinfo=dt.UTC)
@@ -114,3 +114,18 @@ def test_debts_outside_every_step_window_are_not_candidates(database: Database) 
     assert stats.scanned == 0 and stats.candidates == 0  # the SQL prefilter reads only days a step is active
     with database.transaction() as session:
         assert session.scalar(select(func.count()).select_from(OutboxMessage)) == 0
+
+
+def test_a_debt_the_bot_paused_is_held_back_with_the_reason(database: Database) -> None:
+    tenant_id, _ = setup_tenant(database)
+    paused, running = add_debts(database, tenant_id, 2, due=TODAY)
+    confirm_all(database, tenant_id)
+    with database.transaction() as session:
+        session.get(Debt, paused).tags = ["pausa:already_paid"]  # type: ignore[union-attr]
+    plan_tenant(database, tenant_id, TUESDAY_11H_SP)
+    with database.transaction() as session:
+        assert set(session.scalars(select(OutboxMessage.debt_id))) == {running}
+        decision = session.scalars(select(PlanDecision).where(PlanDecision.debt_id == paused)).one()
+    assert decision.outcome == "blocked"
+    assert [r["rule_id"] for r in decision.reasons] == ["BOT-PAUSE"]
+    assert "já pagou" in decision.reasons[0]["message_pt"]

@@ -226,6 +226,29 @@ def _blocked(rule_id: str, message: str) -> dict[str, str]:
     return {"rule_id": rule_id, "legal_basis": "régua do credor", "message_pt": message}
 
 
+PAUSE_TAG = "pausa:"
+"""Tag the bot puts on a debt whose collection it paused (``bot.service`` ``PauseDebt``); the bot's timers
+or a person remove it."""
+_PAUSE_MESSAGES_PT = {
+    "already_paid": "Devedor informou que já pagou: régua pausada até a conferência do comprovante.",
+    "dispute": "Dívida contestada pelo devedor: régua pausada até análise.",
+    "hardship": "Devedor relatou dificuldade financeira: régua pausada, atendimento humano.",
+    "over_indebted": "Devedor relatou superendividamento (CDC art. 54-A): régua pausada, atendimento humano.",
+    "complaint": "Reclamação ou menção a Procon/advogado/processo: régua pausada, atendimento humano.",
+    "deceased": "Informado falecimento do devedor: régua pausada até verificação.",
+}
+
+
+def _paused(reason: str) -> dict[str, str]:
+    return {
+        "rule_id": "BOT-PAUSE",
+        "legal_basis": "CDC art. 42 (sem constrangimento); boa prática",
+        "message_pt": _PAUSE_MESSAGES_PT.get(
+            reason, f"Cobrança pausada na conversa com o devedor ({reason})."
+        ),
+    }
+
+
 class _BatchPlanner:
     """Decides one batch; pure apart from the facts handed in."""
 
@@ -286,6 +309,9 @@ class _BatchPlanner:
             return item.done(
                 ctx, "blocked", None, [_blocked("CADENCE-STOP", STOP_MESSAGES_PT[s]) for s in stops]
             )
+        paused = [t.removeprefix(PAUSE_TAG) for t in (row.tags or ()) if t.startswith(PAUSE_TAG)]
+        if paused:
+            return item.done(ctx, "blocked", None, [_paused(reason) for reason in paused])
         if contact is None:
             return item.done(
                 ctx, "blocked", None, [_blocked("CADENCE-CONTACT", "Devedor sem telefone cadastrado.")]
