@@ -261,3 +261,23 @@ def test_parallel_parsing_gives_the_same_result_as_in_process(
     with database.transaction() as session:
         streets = list(session.scalars(select(Debtor.street).where(Debtor.street.like("Rua Zeta%"))))
     assert streets == ['Rua Zeta Bloco B; apto "3"'] * 2  # once per tenant
+
+
+def test_parallel_workers_start_without_the_parents_main_module(
+    database: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Workers would otherwise re-import ``__main__`` (for ``quita``: the whole CLI); it is hidden only
+    while they start, and restored afterwards."""
+    import sys
+
+    from quita.importing import pipeline
+    from quita.portfolio.sample import write_sample_portfolio
+
+    main = sys.modules["__main__"]
+    before = (getattr(main, "__spec__", None), getattr(main, "__file__", None))
+    path = tmp_path / "c.csv"
+    write_sample_portfolio(path, rows=300, seed=5, today=TODAY)
+    monkeypatch.setattr(pipeline, "PARALLEL_MIN_BYTES", 0)
+    summary = run(database, make_tenant(database), path, workers=1, batch_size=100)
+    assert (summary.read, summary.imported) == (300, 300)
+    assert (getattr(main, "__spec__", None), getattr(main, "__file__", None)) == before

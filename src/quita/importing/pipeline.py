@@ -15,6 +15,7 @@ import io
 import multiprocessing as mp
 import os
 import sys
+import threading
 from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -111,22 +112,26 @@ def _text_chunks(text: io.TextIOBase, chunk_rows: int) -> Iterator[str]:
         yield "".join(lines)
 
 
+_MAIN_LOCK = threading.Lock()
+
+
 @contextmanager
 def _main_module_hidden() -> Iterator[None]:
     """A spawned process first re-imports the parent's ``__main__``: for ``quita`` that is the whole CLI
     (every capability, ~50 MB and seconds of CPU per worker). A worker needs only this module, so
     ``__main__`` is hidden from ``multiprocessing`` while the workers start (a few milliseconds)."""
-    main = sys.modules.get("__main__")
-    saved = {name: getattr(main, name) for name in ("__spec__", "__file__") if hasattr(main, name)}
-    try:
-        if main is not None:
-            main.__spec__ = None
-            if "__file__" in saved:
-                del main.__file__
-        yield
-    finally:
-        for name, value in saved.items():
-            setattr(main, name, value)
+    with _MAIN_LOCK:  # imports run in job threads of ``quita serve`` too: one hides and restores at a time
+        main = sys.modules.get("__main__")
+        saved = {name: getattr(main, name) for name in ("__spec__", "__file__") if hasattr(main, name)}
+        try:
+            if main is not None:
+                main.__spec__ = None
+                if "__file__" in saved:
+                    del main.__file__
+            yield
+        finally:
+            for name, value in saved.items():
+                setattr(main, name, value)
 
 
 def _parallel(source: RowSource, cmap: ColumnMap, today: dt.date, preparer: dict[str, Any], workers: int,
