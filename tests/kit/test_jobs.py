@@ -120,6 +120,7 @@ def _harmless_payloads(database: Database, tmp_path: Path) -> dict[str, dict[str
         PROBE: {"slug": "jobs"},
         "importing.run": {"job_id": str(uuid.uuid4())},  # unknown import: returns
         "whatsapp.process_webhooks": {},  # nothing stored: drains nothing
+        "whatsapp.download_media": {"message_id": str(uuid.uuid4())},  # no such inbound message
         "payments.import_returns": {"tenant_id": str(tenant_id), "folder": str(tmp_path / "cnab")},
         "bot.reply": {  # a debtor that does not exist: nothing to answer
             "tenant_id": str(tenant_id),
