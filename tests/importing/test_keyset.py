@@ -21,3 +21,13 @@ def test_keyset_agrees_with_a_python_set_across_merges() -> None:
     assert len(keys) == len(reference)
     assert all(keys.has(k) for k in reference)
     assert not keys.has(2**64 - 1) and not keys.has(0)
+
+
+def test_adding_a_key_already_merged_keeps_one_copy() -> None:
+    keys = KeySet(merge_at=1)
+    keys.add(5)
+    keys.settle()
+    keys.add(5)
+    keys.add(3)
+    keys.settle()
+    assert len(keys) == 2 and keys.has(3) and keys.has(5) and not keys.has(4)

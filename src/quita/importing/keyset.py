@@ -14,7 +14,7 @@ import numpy as np
 
 
 class KeySet:
-    def __init__(self, merge_at: int = 100_000) -> None:
+    def __init__(self, merge_at: int = 50_000) -> None:
         self._sorted = np.empty(0, dtype=np.uint64)
         self._recent: set[int] = set()
         self.merge_at = merge_at
@@ -40,9 +40,15 @@ class KeySet:
 
     def settle(self, force: bool = False) -> None:
         if self._recent and (force or len(self._recent) >= self.merge_at):
-            fresh = np.fromiter(self._recent, dtype=np.uint64, count=len(self._recent))
-            self._sorted = np.union1d(self._sorted, fresh)
+            fresh = np.unique(np.fromiter(self._recent, dtype=np.uint64, count=len(self._recent)))
             self._recent = set()
+            if len(self._sorted):  # a linear merge: insert the new keys where they belong
+                at = np.searchsorted(self._sorted, fresh)
+                present = self._sorted[np.minimum(at, len(self._sorted) - 1)] == fresh
+                fresh, at = fresh[~present], at[~present]
+                self._sorted = np.insert(self._sorted, at, fresh)
+            else:
+                self._sorted = fresh
 
     def has(self, key: int) -> bool:
         """Single-key membership (slow path for tests and rare checks)."""
