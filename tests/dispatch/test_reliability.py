@@ -43,12 +43,16 @@ ROOT = Path(__file__).resolve().parents[2]
 def quita_server(
     database: Database, database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[str]:
-    """Quita's own HTTP server (webhook receiver + job runner) for the simulator's status webhooks.
-
-    Its webhook processing runs on its own threads in both modes: ``whatsapp.jobs.nudge`` coalesces
-    nudges per process and only clears the mark when the pump runs in that same process."""
+    """Quita's own HTTP server (the webhook receiver) for the simulator's status webhooks. Scaled, it
+    sends webhook processing to RabbitMQ and the worker processes run it; embedded, its own threads do."""
     monkeypatch.setenv("QUITA_SECRET_KEY", SECRET_KEY)
-    settings = Settings(database_url=database_url, data_dir=tmp_path / "data", broker_url=None)
+    scaled = not database_url.startswith("sqlite")
+    settings = Settings(
+        database_url=database_url,
+        data_dir=tmp_path / "data",
+        broker_url=check_rabbitmq() if scaled else None,
+        job_queue=JOB_QUEUE,
+    )
     try:
         with ServerThread(create_app(settings, Database(database_url))) as server:
             yield server.url
@@ -145,8 +149,15 @@ def _settle(database: Database, database_url: str, timeout: float = 240) -> None
     simulator in a big campaign): giving up on a send whose proof is waiting in the raw store would
     count as ``unknown`` a message that was in fact sent."""
     deadline = time.monotonic() + timeout
-    while _webhook_backlog(database) and time.monotonic() < deadline:
-        time.sleep(1)
+    # scaled: webhook processing is a job in RabbitMQ; a jobs-only worker runs it meanwhile
+    pump = None if database_url.startswith("sqlite") else _start_worker(database_url, "--no-dispatch")
+    try:
+        while _webhook_backlog(database) and time.monotonic() < deadline:
+            time.sleep(1)
+    finally:
+        if pump is not None:
+            pump.send_signal(signal.SIGTERM)
+            pump.wait(30)
     worker = _start_worker(database_url, "--give-up-after", "8")
     try:
         while time.monotonic() < deadline:
