@@ -118,8 +118,8 @@ def test_unlimited_tier_is_stored_as_none(database: Database) -> None:
         )
     with database.transaction() as session:
         tiers = dict(
-            session.execute(
-                select(WhatsAppChannel.phone_number_id, WhatsAppChannel.messaging_tier_limit)
-            ).tuples().all()
+            session.execute(select(WhatsAppChannel.phone_number_id, WhatsAppChannel.messaging_tier_limit))
+            .tuples()
+            .all()
         )
     assert tiers == {"100000000000009": None, "100000000000010": 250}

@@ -90,9 +90,9 @@ def stored_decisions(
     names: dict[uuid.UUID, str] = {}
     for part in chunks(sorted(debtor_ids), chunk_size(dialect)):
         names.update(
-            session.execute(
-                select(Debtor.id, Debtor.name).where(member_of(Debtor.id, part, dialect))
-            ).tuples().all()
+            session.execute(select(Debtor.id, Debtor.name).where(member_of(Debtor.id, part, dialect)))
+            .tuples()
+            .all()
         )
     contact_ids = sorted({d.contact_id for d in decisions.values() if d.contact_id is not None})
     phones: dict[uuid.UUID, str] = {}
@@ -100,7 +100,9 @@ def stored_decisions(
         phones.update(
             session.execute(
                 select(ContactPoint.id, ContactPoint.value).where(member_of(ContactPoint.id, part, dialect))
-            ).tuples().all()
+            )
+            .tuples()
+            .all()
         )
     items = []
     for key in pairs:
