@@ -56,6 +56,7 @@ class ContactRow:
     status: ContactStatus
     opt_in: bool
     opted_out: bool
+    marketing_opted_out: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,6 +157,7 @@ def load_batch_facts(
                 ContactPoint.status,
                 ContactPoint.opt_in_at,
                 ContactPoint.opted_out_at,
+                ContactPoint.marketing_opted_out_at,
             ).where(
                 ContactPoint.tenant_id == tenant_id,
                 member_of(ContactPoint.debtor_id, part, dialect),
@@ -170,6 +172,7 @@ def load_batch_facts(
                     ContactStatus(c.status),
                     c.opt_in_at is not None,
                     c.opted_out_at is not None,
+                    c.marketing_opted_out_at is not None,
                 )
             )
         for i in session.execute(

@@ -402,6 +402,7 @@ class _BatchPlanner:
                 status=_CONTACT_STATUS[contact.status],
                 last_inbound_at=last_inbound,
                 whatsapp_opt_in=contact.opt_in,
+                marketing_opted_out=contact.marketing_opted_out,
             ),
             debt=DebtFacts(
                 due_date=row.due_date,

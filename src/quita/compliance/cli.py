@@ -106,6 +106,7 @@ class ContactFactsIn(_Strict):
     status: ContactStatus = ContactStatus.ACTIVE
     last_inbound_at: AwareDatetime | None = None
     whatsapp_opt_in: bool | None = None
+    marketing_opted_out: bool = False
 
 
 class DebtIn(_Strict):

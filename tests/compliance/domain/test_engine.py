@@ -290,3 +290,17 @@ def test_warn_only_categories_become_advisories(rules: RuleSet) -> None:
 def test_naive_now_is_a_programming_error(rules: RuleSet) -> None:
     with pytest.raises(ValueError, match="fuso"):
         evaluate(build(datetime(2026, 3, 16, 10, 0)), rules)
+
+
+def test_marketing_stop_in_whatsapp_blocks_marketing_templates_only() -> None:
+    marketing_allowed = load_ruleset(
+        {"version": "x", "whatsapp": {"allowed_template_categories": ["UTILITY", "MARKETING"]}}
+    )
+    promo = {
+        "channel": Channel.WHATSAPP,
+        "template": TemplateInfo("promo", TemplateCategory.MARKETING, TemplateStatus.APPROVED),
+    }
+    stopped = {**OPTED_IN, "marketing_opted_out": True}
+    assert blocked_by(marketing_allowed, contact=promo, facts=stopped) == ("WA-04",)
+    assert evaluate(build(MONDAY, contact=promo, facts=OPTED_IN), marketing_allowed).outcome is Outcome.ALLOWED
+    assert evaluate(build(MONDAY, contact=WA, facts=stopped), marketing_allowed).outcome is Outcome.ALLOWED

@@ -32,6 +32,7 @@ LEGAL_BASIS: dict[str, str] = {
     "WA-01": "WhatsApp Cloud API: fora da janela de 24 h só modelos aprovados",
     "WA-02": "WhatsApp Cloud API: modelo aprovado na categoria UTILITY",
     "WA-03": "WhatsApp Cloud API: limite de destinatários únicos por 24 h do portfólio",
+    "WA-04": "WhatsApp Cloud API: o usuário parou as mensagens de marketing (user_preferences)",
 }
 
 

@@ -23,6 +23,7 @@ from quita.compliance.domain.facts import (
     DebtStatus,
     Provenance,
     Scenario,
+    TemplateCategory,
     TemplateStatus,
 )
 from quita.compliance.domain.frequency import (
@@ -213,6 +214,10 @@ def _whatsapp_blocks(ctx: _Context, rules: RuleSet) -> list[RuleResult]:
                     "WA-02",
                     f"Modelo '{template.name}' está na categoria {template.category}; permitido: {allowed}.",
                 )
+            )
+        if template.category == TemplateCategory.MARKETING and s.contact_facts.marketing_opted_out:
+            blocks.append(
+                result("WA-04", "O contato parou as mensagens de marketing deste número no WhatsApp.")
             )
     if ctx.proactive and rules.whatsapp.require_opt_in and s.contact_facts.whatsapp_opt_in is not True:
         blocks.append(

@@ -109,6 +109,8 @@ class ContactFacts:
     status: ContactStatus = ContactStatus.ACTIVE
     last_inbound_at: datetime | None = None
     whatsapp_opt_in: bool | None = None
+    marketing_opted_out: bool = False
+    """The user stopped marketing messages from this business in WhatsApp (``user_preferences``)."""
 
 
 @dataclass(frozen=True, slots=True)
