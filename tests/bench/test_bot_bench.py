@@ -20,10 +20,11 @@ def test_small_run_measures_every_reply() -> None:
         assert case.lost == 0
         assert len(case.latencies_ms) == 6
         assert all(0 < ms < 30_000 for ms in case.latencies_ms)
+    assert 0 < bot.cpu_ms_per_reply < 5_000  # the server's CPU during the bot case, per reply (clock ticks: 10 ms)
     assert bot.percentile(50) > echo.percentile(50)  # the bot does real work: storage, jobs, NLU, dialog
 
 
 def test_cli_prints_the_table() -> None:
     result = CliRunner().invoke(app, ["bench", "bot", "--conversations", "1", "--turns", "2"])
     assert result.exit_code == 0, result.output
-    assert "p99" in result.output and "linha de base" in result.output
+    assert "p99" in result.output and "linha de base" in result.output and "CPU/resp." in result.output

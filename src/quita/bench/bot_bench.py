@@ -205,6 +205,12 @@ class Case:
     latencies_ms: list[float] = field(default_factory=list)
     lost: int = 0
     seconds: float = 0.0
+    server_cpu_s: float = float("nan")  # CPU time (user + system) Quita's server process spent during the case
+
+    @property
+    def cpu_ms_per_reply(self) -> float:
+        """Load-independent cost: on a shared machine latency mostly measures the neighbours, CPU does not."""
+        return self.server_cpu_s * 1000 / len(self.latencies_ms) if self.latencies_ms else float("nan")
 
     def percentile(self, p: float) -> float:
         if not self.latencies_ms:
@@ -215,6 +221,16 @@ class Case:
     @property
     def mean(self) -> float:
         return statistics.fmean(self.latencies_ms) if self.latencies_ms else float("nan")
+
+
+def _process_cpu_s(pid: int) -> float:
+    """User + system CPU seconds of a process (Linux ``/proc``; NaN elsewhere)."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return float("nan")
 
 
 def _free_port() -> int:
@@ -335,6 +351,7 @@ def _conversations(
     turns: int,
     timeout: float,
     think: float = 0.0,
+    server_pid: int | None = None,
 ) -> None:
     """Every phone walks ``turns`` turns concurrently; one message in flight per phone. ``think``: mean
     seconds a person takes to read the answer and type the next message (uniform 0.5×–1.5×; 0 = at once)."""
@@ -361,13 +378,15 @@ def _conversations(
                         pause = think * rng.uniform(0.5, 1.5)
                     time.sleep(pause)
 
-    started = time.monotonic()
+    started, cpu_before = time.monotonic(), _process_cpu_s(server_pid) if server_pid else float("nan")
     threads = [threading.Thread(target=walk, args=(p,), daemon=True) for p in phones]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
     case.seconds = time.monotonic() - started
+    if server_pid:
+        case.server_cpu_s = _process_cpu_s(server_pid) - cpu_before
     receipts: dict[str, float] = httpx.get(f"{quita_url}/_bench/receipts", timeout=10).json()
     for wamid, phone, expected in sent:
         received = receipts.get(wamid)
@@ -407,12 +426,12 @@ def run(conversations: int = 50, turns: int = 6, think: float = 0.0, timeout: fl
         try:
             with _SimServer(clock, sim_port):
                 echo = Case("linha de base: webhook → eco imediato (sem banco, sem job)")
-                _conversations(echo, sim_url, quita_url, clock, echo_phones, turns, timeout, think)
+                _conversations(echo, sim_url, quita_url, clock, echo_phones, turns, timeout, think, server.pid)
                 httpx.post(f"{sim_url}/_sim/config", json={"webhook_url": f"{quita_url}/webhooks/whatsapp"},
                            timeout=10).raise_for_status()  # fmt: skip
                 _conversations(Case("aquecimento"), sim_url, quita_url, clock, warm, len(TURNS), 120.0)
                 bot = Case(f"bot: webhook → resposta ({conversations} conversas simultâneas)")
-                _conversations(bot, sim_url, quita_url, clock, bot_phones, turns, timeout, think)
+                _conversations(bot, sim_url, quita_url, clock, bot_phones, turns, timeout, think, server.pid)
         finally:
             server.terminate()
             try:
@@ -428,9 +447,10 @@ def print_table(cases: list[Case], conversations: int, turns: int, think: float 
 
     pause = f", pausa média de {think:g} s entre mensagens" if think else ", sem pausa entre mensagens"
     table = Table(
-        title=f"quita bench bot — {conversations} conversas × {turns} mensagens{pause}; latência em ms"
+        title=f"quita bench bot — {conversations} conversas × {turns} mensagens{pause}; latência em ms; CPU/resp. = CPU do servidor Quita por resposta (ms)"
     )
-    for column in ("caso", "respostas", "perdidas", "p50", "p95", "p99", "média", "máx", "meta p99", "ok?"):
+    columns = ("caso", "respostas", "perdidas", "p50", "p95", "p99", "média", "máx", "CPU/resp.", "meta p99", "ok?")
+    for column in columns:
         table.add_column(column, justify="left" if column == "caso" else "right")
     for case in cases:
         is_bot = case.name.startswith("bot")
@@ -439,6 +459,7 @@ def print_table(cases: list[Case], conversations: int, turns: int, think: float 
         table.add_row(
             case.name, str(len(case.latencies_ms)), str(case.lost), f"{case.percentile(50):.1f}",
             f"{case.percentile(95):.1f}", f"{p99:.1f}", f"{case.mean:.1f}",
-            f"{max(case.latencies_ms, default=float('nan')):.1f}", f"≤ {TARGET_P99_MS:.0f}" if is_bot else "", ok,
+            f"{max(case.latencies_ms, default=float('nan')):.1f}", f"{case.cpu_ms_per_reply:.1f}",
+            f"≤ {TARGET_P99_MS:.0f}" if is_bot else "", ok,
         )  # fmt: skip
     Console(width=160).print(table)
