@@ -48,7 +48,9 @@ SQLITE_CHUNK = 10
 
 _pump_lock = threading.Lock()
 _last_intake = 0.0
+_last_person = 0.0
 BUSY_WINDOW_S, BUSY_PAUSE_S, BUSY_CHUNK = 0.2, 0.25, 10
+PERSON_WINDOW_S = 2.0
 _stopping = threading.Event()
 
 
@@ -58,10 +60,25 @@ def stop_pumps() -> None:
     _stopping.set()
 
 
-def note_intake() -> None:
-    """Called by the receiver after each commit; the pump yields to it during bursts (see below)."""
-    global _last_intake
+def note_intake(*, person_waiting: bool = False) -> None:
+    """Called by the receiver after each commit; the pump yields to it during bursts (see below), except
+    while the stored bodies carry messages from people (``person_waiting``): someone waits for the bot's
+    answer, and a status can wait a moment instead."""
+    global _last_intake, _last_person
     _last_intake = time.monotonic()
+    if person_waiting:
+        _last_person = _last_intake
+
+
+def yielding_to_intake() -> bool:
+    """Webhooks are arriving now and none of the last ones carried a person's message."""
+    now = time.monotonic()
+    return now - _last_intake < BUSY_WINDOW_S and now - _last_person >= PERSON_WINDOW_S
+
+
+def carries_messages(body: bytes) -> bool:
+    """Cheap test on the raw bytes (status-only bodies have no ``"messages"`` key)."""
+    return b'"messages"' in body
 _nudge_lock = threading.Lock()
 _nudged: set[int] = set()
 _again = threading.Event()
@@ -144,7 +161,7 @@ def _drain(database: Database, chunk: int | None, *, stoppable: bool = False) ->
         # thread holding the GIL while the OS runs something else stalls the event loop with it:
         # on a busy machine that, not the CPU time, is what the receiver pays); the stored backlog is
         # drained at full speed right after.
-        busy = time.monotonic() - _last_intake < BUSY_WINDOW_S
+        busy = yielding_to_intake()
         size = min(chunk, BUSY_CHUNK) if busy else chunk
         ids: list[uuid.UUID] = []
         if database.is_sqlite:  # read first, then write: _process_ids takes the write lock first

@@ -219,7 +219,7 @@ class DeliveryWriter:
                 with contextlib.suppress(RuntimeError):  # that loop is closed: its requests are gone
                     loop.call_soon_threadsafe(_settle, futures, error)
             if error is None:
-                jobs.note_intake()
+                jobs.note_intake(person_waiting=any(jobs.carries_messages(p.body) for p in batch))
                 if inserted:
                     jobs.nudge(self.database)
             if stop:
@@ -309,7 +309,7 @@ class AsyncPgWriter:
                     _settle(futures, exc)
                     continue
                 _settle(futures, None)
-                jobs.note_intake()
+                jobs.note_intake(person_waiting=any(jobs.carries_messages(row[1]) for row, _f in batch))
                 if inserted:
                     jobs.nudge(self.database)
         finally:
