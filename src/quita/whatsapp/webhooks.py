@@ -245,13 +245,8 @@ class DeliveryWriter:
             for row in rows.values():
                 values.extend(v if proc is None or v is None else proc(v) for proc, v in zip(processors, row, strict=True))
             sql = _insert_sql(len(rows), "%s" if dialect.name == "postgresql" else "?")
-            raw: Any = connection.connection.dbapi_connection
-            cursor = raw.cursor()
-            try:
-                cursor.execute(sql, values)
-                inserted = len(cursor.fetchall())
-            finally:
-                cursor.close()
+            # through the connection (not its raw cursor) so SQLite's in-process write gate is taken
+            inserted = len(connection.exec_driver_sql(sql, tuple(values)).fetchall())
         return inserted
 
 

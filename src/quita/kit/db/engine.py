@@ -6,6 +6,7 @@ The user writes ``sqlite:///quita.db`` or ``postgresql://user@host/db``; the dri
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -48,6 +49,48 @@ def _savepoint_in_a_write_transaction(conn: Any, _name: str) -> None:
         dbapi_connection.execute("BEGIN IMMEDIATE")
 
 
+class _SqliteWriteGate:
+    """One writer at a time among this process's threads, handed over the moment the writer finishes.
+
+    SQLite has a single write lock; a thread that finds it taken sleeps in SQLite's busy handler (backing
+    off up to 100 ms a try), so under steady writes from several threads (webhook intake and processing,
+    bot replies, the dispatcher) the sleeps, not the work, set the pace. Threads of one process queue here
+    instead, from a transaction's first write (or ``BEGIN IMMEDIATE``) to its end; other processes (a CLI
+    next to ``quita serve``) still meet SQLite's own lock and busy timeout. Re-entrant per thread; released
+    by whoever ends the transaction (a connection may be checked in from another thread)."""
+
+    KEY = "quita.sqlite_write_gate"
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._owner: int | None = None
+        self._depth = 0
+
+    def enter(self, info: dict[Any, Any]) -> None:
+        if info.get(self.KEY):
+            return
+        me = threading.get_ident()
+        with self._cond:
+            while self._owner not in (None, me):
+                self._cond.wait()
+            self._owner = me
+            self._depth += 1
+        info[self.KEY] = True
+
+    def leave(self, info: dict[Any, Any]) -> None:
+        if not info.pop(self.KEY, False):
+            return
+        with self._cond:
+            self._depth -= 1
+            if self._depth <= 0:
+                self._owner, self._depth = None, 0
+                self._cond.notify_all()
+
+    def before_execute(self, conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if not statement.lstrip()[:6].upper().startswith(("SELECT", "PRAGMA")):
+            self.enter(conn.info)
+
+
 class Database:
     """Owns the engine and the session factory of one database."""
 
@@ -61,6 +104,12 @@ class Database:
         self.engine: Engine = create_engine(self.url, **kwargs)
         if self.is_sqlite:
             event.listen(self.engine, "connect", _tune_sqlite)
+            gate = _SqliteWriteGate()
+            event.listen(self.engine, "before_cursor_execute", gate.before_execute)
+            for name in ("commit", "rollback"):
+                event.listen(self.engine, name, lambda conn: gate.leave(conn.info))
+            event.listen(self.engine, "checkin", lambda _dbapi, record: gate.leave(record.info))
+            event.listen(self.engine, "savepoint", lambda conn, _name: gate.enter(conn.info))
             event.listen(self.engine, "savepoint", _savepoint_in_a_write_transaction)
         self.session_factory = sessionmaker(self.engine, expire_on_commit=False, autoflush=False)
         # Where jobs go once their transaction commits (set by the process that runs jobs).
