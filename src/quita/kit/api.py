@@ -29,7 +29,10 @@ def get_session(request: Request) -> Iterator[Session]:
         yield session
 
 
-DbSession = Annotated[Session, Depends(get_session)]
+# scope="function": the commit happens before the response leaves. With FastAPI's default ("request") it
+# ran after the response was sent, so a client could get 200 for a write it could not yet read back (seen:
+# two handoff closes in a row, the second still saw the first open) or for a commit that then failed.
+DbSession = Annotated[Session, Depends(get_session, scope="function")]
 
 
 def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:
