@@ -117,9 +117,10 @@ def test_unlimited_tier_is_stored_as_none(database: Database) -> None:
             actor="test",
         )
     with database.transaction() as session:
-        tiers = dict(
-            session.execute(select(WhatsAppChannel.phone_number_id, WhatsAppChannel.messaging_tier_limit))
-            .tuples()
-            .all()
-        )
+        tiers = {
+            number: limit
+            for number, limit in session.execute(
+                select(WhatsAppChannel.phone_number_id, WhatsAppChannel.messaging_tier_limit)
+            )
+        }
     assert tiers == {"100000000000009": None, "100000000000010": 250}

@@ -90,19 +90,16 @@ def stored_decisions(
     names: dict[uuid.UUID, str] = {}
     for part in chunks(sorted(debtor_ids), chunk_size(dialect)):
         names.update(
-            session.execute(select(Debtor.id, Debtor.name).where(member_of(Debtor.id, part, dialect)))
-            .tuples()
-            .all()
+            (i, n) for i, n in session.execute(select(Debtor.id, Debtor.name).where(member_of(Debtor.id, part, dialect)))
         )
     contact_ids = sorted({d.contact_id for d in decisions.values() if d.contact_id is not None})
     phones: dict[uuid.UUID, str] = {}
     for part in chunks(contact_ids, chunk_size(dialect)):
         phones.update(
-            session.execute(
+            (i, v)
+            for i, v in session.execute(
                 select(ContactPoint.id, ContactPoint.value).where(member_of(ContactPoint.id, part, dialect))
             )
-            .tuples()
-            .all()
         )
     items = []
     for key in pairs:

@@ -110,6 +110,7 @@ class Charge(TenantScoped, Base):
         UniqueConstraint("tenant_id", "txid"),
         Index("ix_charges_tenant_nn_key", "tenant_id", "nn_key"),
         Index("ix_charges_tenant_debt", "tenant_id", "debt_id"),
+        Index("ix_charges_tenant_installment", "tenant_id", "agreement_installment_id"),
     )
 
     debt_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, ForeignKey("debts.id", ondelete="RESTRICT"))
