@@ -64,6 +64,17 @@ def bench_app() -> Any:
     return app
 
 
+
+async def _read_body(receive: Any) -> bytes:
+    """The whole request body from an ASGI ``receive`` (it may come in several messages)."""
+    chunks: list[bytes] = []
+    more = True
+    while more:
+        message = await receive()
+        chunks.append(message.get("body", b""))
+        more = message.get("more_body", False)
+    return b"".join(chunks)
+
 class ReceiptClock:
     """Outermost ASGI layer: notes when each inbound wamid's webhook POST arrived, then passes the request
     on untouched; ``GET /_bench/receipts`` returns the notes; ``POST /_bench/echo`` is the baseline."""
@@ -85,13 +96,7 @@ class ReceiptClock:
             await self.app(scope, receive, send)
             return
         arrived = time.time()
-        chunks: list[bytes] = []
-        more = True
-        while more:
-            message = await receive()
-            chunks.append(message.get("body", b""))
-            more = message.get("more_body", False)
-        body = b"".join(chunks)
+        body = await _read_body(receive)
         inbound = _inbound_messages(body)
         for wamid, _ in inbound:
             self.receipts.setdefault(wamid, arrived)
@@ -157,13 +162,7 @@ class ArrivalClock:
             await self.app(scope, receive, send)
             return
         arrived = time.time()
-        chunks: list[bytes] = []
-        more = True
-        while more:
-            message = await receive()
-            chunks.append(message.get("body", b""))
-            more = message.get("more_body", False)
-        body = b"".join(chunks)
+        body = await _read_body(receive)
         try:
             to = str(json.loads(body).get("to", ""))
         except ValueError:

@@ -370,19 +370,7 @@ def offer_payment(
     from quita.payments.models import ChargeKind
     from quita.whatsapp import outreach
 
-    with database.transaction() as session:
-        found = session.execute(
-            select(Debt.id, Debtor.id, Debtor.name, ContactPoint.id)
-            .join(Debtor, Debtor.id == Debt.debtor_id)
-            .join(ContactPoint, ContactPoint.debtor_id == Debtor.id)
-            .where(
-                Debt.tenant_id == tenant_id,
-                Debt.external_id == debtor.external_id,
-                ContactPoint.tenant_id == tenant_id,
-                ContactPoint.value == debtor.phone,
-            )
-        ).one()
-    debt_id, debtor_id, name, contact_id = found
+    debt_id, debtor_id, name, contact_id = _payer_rows(database, tenant_id, debtor)
     debtor_writes_first(sim_url, debtor.phone, name)
     last_inbound = wait_for_inbound(database, tenant_id, contact_id)
     with database.transaction() as session:
@@ -442,10 +430,13 @@ class BotConversationStart:
     identity_answer: str  # the first three CPF digits the person types
 
 
-def _payer_rows(database: Database, tenant_id: uuid.UUID, debtor: ShowcaseDebtor) -> tuple[uuid.UUID, ...]:
+def _payer_rows(
+    database: Database, tenant_id: uuid.UUID, debtor: ShowcaseDebtor
+) -> tuple[uuid.UUID, uuid.UUID, str, uuid.UUID]:
+    """The showcase debtor's debt id, debtor id, name and phone contact id."""
     with database.transaction() as session:
         found = session.execute(
-            select(Debt.id, Debtor.id, ContactPoint.id)
+            select(Debt.id, Debtor.id, Debtor.name, ContactPoint.id)
             .join(Debtor, Debtor.id == Debt.debtor_id)
             .join(ContactPoint, ContactPoint.debtor_id == Debtor.id)
             .where(
@@ -455,7 +446,7 @@ def _payer_rows(database: Database, tenant_id: uuid.UUID, debtor: ShowcaseDebtor
                 ContactPoint.value == debtor.phone,
             )
         ).one()
-    return tuple(found)
+    return found[0], found[1], found[2], found[3]
 
 
 def start_bot_conversation(
@@ -468,7 +459,7 @@ def start_bot_conversation(
     """The payer writes first; waits until the bot's question reached the phone (the NLU model may be trained
     on first use). From there a person on the phone page confirms identity, sees the itemised debt, negotiates,
     accepts, receives the first instalment's boleto and Pix and pays it (the PSP simulator's "Pagar")."""
-    debt_id, debtor_id, contact_id = _payer_rows(database, tenant_id, debtor)
+    debt_id, debtor_id, _name, contact_id = _payer_rows(database, tenant_id, debtor)
     phone = debtor.phone.lstrip("+")
 
     def business_messages() -> int:
