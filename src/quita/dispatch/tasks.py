@@ -14,7 +14,7 @@ import threading
 
 from quita.cadence.tasks import PlannerLoop
 from quita.dispatch.limits import Limiter, MemoryLimiter, RedisLimiter
-from quita.dispatch.worker import Dispatcher, DispatchSettings, seed_tiers
+from quita.dispatch.worker import Dispatcher, DispatchSettings, new_event_loop, seed_tiers
 from quita.kit.db import Database
 
 log = logging.getLogger("quita.dispatch")
@@ -38,7 +38,7 @@ class BackgroundDispatch:
             limiter = memory
         self.dispatcher = Dispatcher(database, limiter, settings)
         self.planner = PlannerLoop(database, plan_every) if plan_every else None
-        self._loop = asyncio.new_event_loop()
+        self._loop = new_event_loop()
         self._stop: asyncio.Event | None = None
         self._thread = threading.Thread(target=self._run, name="quita-dispatch", daemon=True)
         self._ready = threading.Event()

@@ -398,6 +398,18 @@ class Dispatcher:
             )
 
 
+def new_event_loop() -> asyncio.AbstractEventLoop:
+    """The dispatcher's loop: uvloop when installed (it comes with ``uvicorn[standard]``). Its callbacks,
+    timers and socket transports cost less CPU than asyncio's pure-Python loop (~0.1 ms per message
+    measured in ``quita bench dispatch``), and every message passes through the loop several times."""
+    try:
+        import uvloop
+    except ImportError:  # pragma: no cover
+        return asyncio.new_event_loop()
+    loop: asyncio.AbstractEventLoop = uvloop.new_event_loop()
+    return loop
+
+
 def seed_tiers(database: Database, limiter: MemoryLimiter) -> None:
     """Embedded start-up: refill the in-memory tier counters from the last 24 h of sends."""
     now = utcnow()
@@ -415,4 +427,5 @@ def run_forever(
         event = stop or asyncio.Event()
         await Dispatcher(database, limiter, settings).run(event)
 
-    asyncio.run(main())
+    with asyncio.Runner(loop_factory=new_event_loop) as runner:
+        runner.run(main())
