@@ -23,6 +23,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+from quita.importing.columnar import BlockParser
 from quita.importing.domain.columns import ColumnMap
 from quita.importing.domain.rows import RowError, RowParser
 from quita.importing.prepared import Preparer
@@ -48,27 +49,61 @@ class _ChunkParser:
     def __init__(self, cmap: ColumnMap, today: dt.date, preparer: dict[str, Any]) -> None:
         self.parser = RowParser(cmap, today=today)
         self.prepare = Preparer(**preparer)
+        self.block = BlockParser(self.parser, self.prepare)
 
     def feed(self, chunk: Chunk, number: int, cells: list[str]) -> None:
-        if not any(cell.strip() for cell in cells):
+        """One row, row by row (the reference path; the block path sends unusual rows here)."""
+        found = self._one(number, cells)
+        if found is None:
             chunk.blank += 1
             return
         chunk.read += 1
-        parsed = self.parser.parse(cells, number)
-        if isinstance(parsed, list):
-            chunk.errors.append(parsed)
+        if isinstance(found, list):
+            chunk.errors.append(found)
         else:
-            chunk.rows.append(self.prepare(parsed))
+            chunk.rows.append(found)
+
+    def _one(self, number: int, cells: list[str]) -> tuple[Any, ...] | list[RowError] | None:
+        if not any(cell.strip() for cell in cells):
+            return None
+        parsed = self.parser.parse(cells, number)
+        return parsed if isinstance(parsed, list) else self.prepare(parsed)
+
+    def feed_block(self, chunk: Chunk, rows: list[list[str]], first: int) -> None:
+        """Consecutive rows numbered from ``first``, column by column (``columnar.BlockParser``)."""
+        prepared, slow, blank = self.block.parse(rows, first)
+        for i in slow:
+            prepared[i] = self._one(first + i, rows[i])
+        if not slow and not blank:
+            chunk.rows.extend(prepared)
+            chunk.read += len(prepared)
+            return
+        for found in prepared:
+            if found is None:
+                chunk.blank += 1
+                continue
+            chunk.read += 1
+            if isinstance(found, list):
+                chunk.errors.append(found)
+            else:
+                chunk.rows.append(found)
 
 
 def _sequential(source: RowSource, parser: _ChunkParser, chunk_rows: int) -> Iterator[Chunk]:
-    chunk = Chunk()
+    block: list[list[str]] = []
+    first = 0
     for number, cells in source.rows:
-        parser.feed(chunk, number, cells)
-        if chunk.read + chunk.blank >= chunk_rows:
-            yield chunk
+        if not block:
+            first = number
+        block.append(cells)
+        if len(block) >= chunk_rows:
             chunk = Chunk()
-    if chunk.read or chunk.blank:
+            parser.feed_block(chunk, block, first)
+            yield chunk
+            block = []
+    if block:
+        chunk = Chunk()
+        parser.feed_block(chunk, block, first)
         yield chunk
 
 
@@ -86,10 +121,9 @@ def _parse_text(text: str) -> tuple[Chunk, int]:
     assert _worker is not None
     parser, delimiter = _worker
     chunk = Chunk()
-    records = 0
-    for records, cells in enumerate(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter), start=1):
-        parser.feed(chunk, records, cells)
-    return chunk, records
+    rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+    parser.feed_block(chunk, rows, 1)
+    return chunk, len(rows)
 
 
 def _renumber(chunk: Chunk, offset: int) -> Chunk:

@@ -116,11 +116,15 @@ class Preparer:
         self._last = (d, contacts, debtor_hex, debtor_db, tuple(contacts_db))
         return self._last[2:]
 
+    def creditor_of(self, cnpj: str | None) -> str:
+        """The creditor id (hex) a row's creditor CNPJ selects; unknown ones are rejected by the writer."""
+        return self.creditors.get(cnpj, self.default_creditor) if cnpj else self.default_creditor
+
     def __call__(self, parsed: ParsedRow) -> tuple[Any, ...]:
         d, t = parsed.debtor, parsed.debt
         debtor_hex, debtor_db, contacts_db = self._debtor_part(d, parsed.contacts)
         debt_hex = identity.debt_id_hex(self.tenant, t.external_id)
-        creditor = self.creditors.get(t.creditor_cnpj, self.default_creditor) if t.creditor_cnpj else self.default_creditor
+        creditor = self.creditor_of(t.creditor_cnpj)
         debt_db: Any
         if self.postgres:
             debt_db = copy_line((

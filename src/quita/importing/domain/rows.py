@@ -158,6 +158,20 @@ def _cnpj(raw: str, field: str, problems: list[Problem]) -> str | None:
         return None
 
 
+def _installment(raw: str, problems: list[Problem]) -> int | None:
+    if not raw:
+        return None
+    match = INSTALLMENT_RE.fullmatch(raw)
+    if match is None:
+        problems.append(("installment", raw, "número de parcela inválido (use 1, 2, 3 ou 1/12)"))
+        return None
+    return int(match.group(1))
+
+
+def _tag_set(raw: str) -> tuple[str, ...] | None:
+    return tuple(sorted({t.strip() for t in re.split(r"[,|]", raw) if t.strip()})) if raw else None
+
+
 def _picker(positions: list[int]) -> Callable[[list[str]], tuple[str, ...]]:
     """A C-speed extractor of several cells that always returns a tuple (itemgetter of one does not)."""
     if len(positions) == 1:
@@ -180,6 +194,7 @@ class RowParser:
         self._pick_contacts = _picker([*self._contact_positions, cmap.fields.get("contact_provenance", width)])
         self._dates: dict[str, dt.date | str] = {}
         self._amounts: dict[str, Decimal | str] = {}
+        self._ufs: dict[str, str | ValueError] = {}  # a few dozen spellings; folding each costs ~10 µs
         self._derived_id = "external_id" not in cmap.fields
         self._debtor = _Memo[DebtorRecord](self._parse_debtor)
         self._contacts = _Memo[tuple[ContactRecord, ...]](self._parse_contacts)
@@ -234,10 +249,18 @@ class RowParser:
             problems.append(("birth_date", birth_raw, "data de nascimento no futuro"))
         uf = None
         if uf_raw:
-            try:
-                uf = normalise_uf(uf_raw)
-            except ValueError as exc:
-                problems.append(("uf", uf_raw, str(exc)))
+            known = self._ufs.get(uf_raw)
+            if known is None:
+                try:
+                    known = normalise_uf(uf_raw)
+                except ValueError as exc:
+                    known = ValueError(str(exc))
+                if len(self._ufs) < CACHE_LIMIT:
+                    self._ufs[uf_raw] = known
+            if isinstance(known, ValueError):
+                problems.append(("uf", uf_raw, str(known)))
+            else:
+                uf = known
         ibge_code = None
         ibge_digits = NON_DIGITS.sub("", ibge_raw)
         if ibge_digits:
@@ -316,6 +339,27 @@ class RowParser:
             return None
         return found
 
+    def _principal(self, amount_raw: str, problems: list[Problem]) -> Decimal | None:
+        if not amount_raw:
+            problems.append(("principal", "", "valor vazio"))
+            return None
+        amount = self._amounts.get(amount_raw)
+        if amount is None:
+            try:
+                amount = parse_brl(amount_raw)
+            except InvalidAmount as exc:
+                amount = str(exc)
+            if len(self._amounts) < CACHE_LIMIT:
+                self._amounts[amount_raw] = amount
+        if isinstance(amount, str):
+            problems.append(("principal", amount_raw, amount))
+            return None
+        if amount <= 0:
+            problems.append(("principal", amount_raw, "valor deve ser maior que zero"))
+        elif amount > MAX_PRINCIPAL:
+            problems.append(("principal", amount_raw, "valor acima do máximo aceito"))
+        return amount
+
     def _parse_debt(self, raw: tuple[str, ...]) -> tuple[DebtRecord | None, list[Problem]]:
         (external_raw, contract_raw, installment_raw, product, due_raw, amount_raw, fine_raw, interest_raw,
          original_name, original_cnpj_raw, creditor_cnpj_raw, tags_raw) = raw
@@ -325,34 +369,9 @@ class RowParser:
             problems.append(("due_date", "", "data de vencimento vazia"))
         else:
             due_date = self._due_date(due_raw, problems)
-        principal = None
-        if not amount_raw:
-            problems.append(("principal", "", "valor vazio"))
-        else:
-            amount = self._amounts.get(amount_raw)
-            if amount is None:
-                try:
-                    amount = parse_brl(amount_raw)
-                except InvalidAmount as exc:
-                    amount = str(exc)
-                if len(self._amounts) < CACHE_LIMIT:
-                    self._amounts[amount_raw] = amount
-            if isinstance(amount, str):
-                problems.append(("principal", amount_raw, amount))
-            else:
-                principal = amount
-                if principal <= 0:
-                    problems.append(("principal", amount_raw, "valor deve ser maior que zero"))
-                elif principal > MAX_PRINCIPAL:
-                    problems.append(("principal", amount_raw, "valor acima do máximo aceito"))
+        principal = self._principal(amount_raw, problems)
         contract = _optional(contract_raw, 80)
-        installment = None
-        if installment_raw:
-            match = INSTALLMENT_RE.fullmatch(installment_raw)
-            if match is None:
-                problems.append(("installment", installment_raw, "número de parcela inválido (use 1, 2, 3 ou 1/12)"))
-            else:
-                installment = int(match.group(1))
+        installment = _installment(installment_raw, problems)
         external_id = _optional(external_raw, 200)
         if external_id is None and not self._derived_id:
             problems.append(("external_id", "", "identificador do título vazio"))
@@ -367,7 +386,7 @@ class RowParser:
         interest_rate = _rate(interest_raw, "interest_rate", problems)
         original_cnpj = _cnpj(original_cnpj_raw, "original_creditor_cnpj", problems)
         creditor_cnpj = _cnpj(creditor_cnpj_raw, "creditor_cnpj", problems)
-        tags = tuple(sorted({t.strip() for t in re.split(r"[,|]", tags_raw) if t.strip()})) if tags_raw else None
+        tags = _tag_set(tags_raw)
         if problems or external_id is None or due_date is None or principal is None:
             return None, problems
         return DebtRecord(
