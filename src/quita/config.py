@@ -23,7 +23,9 @@ class Settings(BaseSettings):
     api_port: int = 8000
     log_level: str = "info"
     # Embedded job runner threads (the in-process stand-in for a broker-backed worker pool).
-    job_threads: int = Field(default=2, ge=1, le=64)
+    job_threads: int = Field(default=8, ge=1, le=64)
+    # Load the bot's NLU model at start (in the background) in processes that run jobs, not on the first message.
+    nlu_preload: bool = True
     # Embedded mode: `quita serve` on SQLite also runs the cadence planner and the dispatcher.
     # (With PostgreSQL that work belongs to `quita worker` processes and this is ignored.)
     embedded_dispatch: bool = True

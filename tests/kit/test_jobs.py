@@ -92,6 +92,37 @@ def test_in_process_runner_runs_jobs_after_commit_only(database: Database, seen:
     assert seen == [("gravado", True)]
 
 
+_LANE_RELEASE = threading.Event()
+_lane_started = threading.Event()
+_pool_ran = threading.Event()
+
+
+@job("tests.lane_drain", lane="tests-lane")
+def _long_drain(_database: Any, _payload: dict[str, Any]) -> None:
+    _lane_started.set()
+    _LANE_RELEASE.wait(10)
+
+
+@job("tests.short")
+def _short(_database: Any, _payload: dict[str, Any]) -> None:
+    _pool_ran.set()
+
+
+def test_a_lane_job_runs_on_its_own_thread_and_does_not_hold_back_the_pool() -> None:
+    """A one-thread pool would run the short job only after the drain: with the drain on its lane it runs at once."""
+    runner = InProcessRunner(database=None, threads=1)
+    try:
+        drains = [runner.submit("tests.lane_drain", {}) for _ in range(2)]
+        assert _lane_started.wait(5)
+        runner.submit("tests.short", {})
+        assert _pool_ran.wait(5)
+        assert not drains[1].done()  # the lane runs its jobs one at a time
+    finally:
+        _LANE_RELEASE.set()
+        runner.wait_idle(10)
+        runner.shutdown()
+
+
 def test_broker_gets_jobs_after_commit_only(
     scaled_database: Database, broker_url: str, job_queue: str, seen: list[Any]
 ) -> None:

@@ -27,14 +27,24 @@ log = logging.getLogger("quita.jobs")
 
 JobHandler = Callable[[Any, dict[str, Any]], None]
 _HANDLERS: dict[str, JobHandler] = {}
+_LANES: dict[str, str] = {}
 PENDING_KEY = "quita.pending_jobs"
+#: Most jobs wait on I/O (the Graph API answers in 100–300 ms from Brazil; a bot reply is one such send), so
+#: the pool is sized for waiting, not for the two cores.
+DEFAULT_THREADS = 8
 
 
-def job(name: str) -> Callable[[JobHandler], JobHandler]:
-    """Registers a job handler ``handler(database, payload)`` under a stable name."""
+def job(name: str, *, lane: str | None = None) -> Callable[[JobHandler], JobHandler]:
+    """Registers a job handler ``handler(database, payload)`` under a stable name.
+
+    ``lane``: the in-process runner gives the named lane a thread of its own instead of a place in the shared
+    pool. For long-running drains (one at a time anyway) that would otherwise hold a pool thread for seconds
+    while short, latency-sensitive jobs (a bot reply a person is waiting for) queue behind them."""
 
     def register(handler: JobHandler) -> JobHandler:
         _HANDLERS[name] = handler
+        if lane:
+            _LANES[name] = lane
         return handler
 
     return register
@@ -85,15 +95,26 @@ class InProcessRunner:
     #: Jobs submitted here run in this process (a sender may coalesce nudges on that basis).
     remote = False
 
-    def __init__(self, database: Any, threads: int = 2) -> None:
+    def __init__(self, database: Any, threads: int = DEFAULT_THREADS) -> None:
         self.database = database
         self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="quita-job")
+        self._lanes: dict[str, ThreadPoolExecutor] = {}
         self._lock = threading.Lock()
         self._futures: set[Future[None]] = set()
 
+    def _executor(self, name: str) -> ThreadPoolExecutor:
+        lane = _LANES.get(name)
+        if lane is None:
+            return self._pool
+        with self._lock:
+            executor = self._lanes.get(lane)
+            if executor is None:
+                executor = self._lanes[lane] = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"quita-{lane}")
+            return executor
+
     def submit(self, name: str, payload: dict[str, Any]) -> Future[None]:
         handler = handler_for(name)
-        future = self._pool.submit(self._run, name, handler, payload)
+        future = self._executor(name).submit(self._run, name, handler, payload)
         with self._lock:
             self._futures.add(future)
         future.add_done_callback(self._forget)
@@ -117,6 +138,10 @@ class InProcessRunner:
 
     def shutdown(self) -> None:
         self._pool.shutdown(wait=True, cancel_futures=False)
+        with self._lock:
+            lanes = list(self._lanes.values())
+        for executor in lanes:
+            executor.shutdown(wait=True, cancel_futures=False)
 
 
 def runs_elsewhere(database: Any) -> bool:
@@ -127,7 +152,7 @@ def runs_elsewhere(database: Any) -> bool:
 
 
 def runner_for(
-    database: Any, *, broker_url: str | None, queue: str = "quita-jobs", threads: int = 2
+    database: Any, *, broker_url: str | None, queue: str = "quita-jobs", threads: int = DEFAULT_THREADS
 ) -> JobRunner:
     """The process's job runner: the broker when one is configured (scaled), else threads (embedded).
 

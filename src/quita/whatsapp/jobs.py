@@ -50,7 +50,7 @@ _pump_lock = threading.Lock()
 _last_intake = 0.0
 _last_person = 0.0
 BUSY_WINDOW_S, BUSY_PAUSE_S, BUSY_CHUNK = 0.2, 0.25, 10
-PERSON_WINDOW_S = 2.0
+PERSON_WINDOW_S, PERSON_CHUNK = 2.0, 2
 _stopping = threading.Event()
 
 
@@ -74,6 +74,13 @@ def yielding_to_intake() -> bool:
     """Webhooks are arriving now and none of the last ones carried a person's message."""
     now = time.monotonic()
     return now - _last_intake < BUSY_WINDOW_S and now - _last_person >= PERSON_WINDOW_S
+
+
+def person_waiting() -> bool:
+    """A person's message arrived in the last moments: the bot's answer to it is released only when the
+    transaction that applied it commits, so chunks stay small (the first message of a chunk of 100 would
+    otherwise wait for the other 99)."""
+    return time.monotonic() - _last_person < PERSON_WINDOW_S
 
 
 def carries_messages(body: bytes) -> bool:
@@ -123,7 +130,7 @@ def _send_remote(database: Database) -> None:
         log.exception("could not ask a worker to process stored webhooks")
 
 
-@job(PROCESS_WEBHOOKS)
+@job(PROCESS_WEBHOOKS, lane="webhooks")
 def process_webhooks_job(database: Database, _payload: dict[str, Any]) -> None:
     """Several pump jobs may arrive at once (a broker worker has many threads): one drains, the others
     only flag that there may be more, and the draining one goes round again."""
@@ -162,7 +169,7 @@ def _drain(database: Database, chunk: int | None, *, stoppable: bool = False) ->
         # on a busy machine that, not the CPU time, is what the receiver pays); the stored backlog is
         # drained at full speed right after.
         busy = yielding_to_intake()
-        size = min(chunk, BUSY_CHUNK) if busy else chunk
+        size = min(chunk, PERSON_CHUNK if person_waiting() else BUSY_CHUNK if busy else chunk)
         ids: list[uuid.UUID] = []
         if database.is_sqlite:  # read first, then write: _process_ids takes the write lock first
             with database.transaction() as session:
