@@ -32,6 +32,14 @@ def on_payment(session: Session, payload: dict[str, Any]) -> None:
     on_payment_received(session, payload)
 
 
+def preload() -> None:
+    """For a process that will answer debtors: the NLU model loads in the background now, not on the first
+    message (:func:`quita.bot.nlu.understanding.preload`)."""
+    from quita.bot.nlu.understanding import preload as preload_nlu
+
+    preload_nlu()
+
+
 def register() -> None:
     events.subscribe(INBOUND_MESSAGE, on_inbound)
     events.subscribe(events.PAYMENT_RECEIVED, on_payment)

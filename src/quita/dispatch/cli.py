@@ -106,6 +106,12 @@ def start_jobs(database: Database, broker_url: str | None, queue: str, threads: 
 
         assert isinstance(runner, BrokerRunner)
         runner.consume(threads)
+    from quita.config import get_settings
+
+    if threads and get_settings().nlu_preload:
+        from quita.bot.hooks import preload
+
+        preload()
     return runner
 
 

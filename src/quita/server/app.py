@@ -10,6 +10,7 @@ from fastapi import FastAPI
 
 import quita
 from quita.bot import api as bot_api
+from quita.bot import hooks as bot_hooks
 from quita.cadence import api as cadence_api
 from quita.config import Settings, get_settings
 from quita.dispatch import tasks as dispatch_tasks
@@ -17,7 +18,7 @@ from quita.importing import api as importing_api
 from quita.importing import jobs as importing_jobs
 from quita.kit.api import install_error_handlers
 from quita.kit.db import Database
-from quita.kit.jobs import runner_for
+from quita.kit.jobs import runner_for, runs_elsewhere
 from quita.payments import api as payments_api
 from quita.payments import webhooks as payments_webhooks
 from quita.portfolio import api as portfolio_api
@@ -37,6 +38,8 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         )
         database.job_sink = runner.submit
         app.state.runner = runner
+        if settings.nlu_preload and not runs_elsewhere(database):
+            bot_hooks.preload()
         with database.transaction() as session:
             leftovers = importing_jobs.pending_job_ids(session)
         for job_id in leftovers:

@@ -6,6 +6,7 @@ This is what the dialog state machine calls for every inbound text. It is pure
 
 from __future__ import annotations
 
+import logging
 import threading
 from dataclasses import dataclass
 from datetime import date
@@ -16,6 +17,8 @@ from quita.bot.nlu.classifier import IntentClassifier, Prediction, load_or_train
 from quita.bot.nlu.entities import Entities, extract_entities
 from quita.bot.nlu.intents import Intent
 from quita.bot.nlu.normalize import normalize
+
+log = logging.getLogger("quita.bot.nlu")
 
 #: WhatsApp allows 4096 characters; longer input is hostile or pasted junk and is cut.
 MAX_CHARS = 4096
@@ -96,6 +99,22 @@ def default_nlu() -> Nlu:
 
 
 default_nlu.cache_clear = _load.cache_clear  # type: ignore[attr-defined]
+
+
+def preload() -> threading.Thread:
+    """Loads the process-wide NLU on a background thread. A process that answers debtors calls it at start:
+    otherwise the first person to write after a restart waits for scikit-learn's import and the model's
+    unpickling (seconds on a small machine), and the replies queued behind them wait too."""
+
+    def load() -> None:
+        try:
+            default_nlu()
+        except Exception:  # the first reply will try again and report it
+            log.exception("could not preload the NLU model")
+
+    thread = threading.Thread(target=load, name="quita-nlu-preload", daemon=True)
+    thread.start()
+    return thread
 
 
 def understand(text: str, today: date) -> Understanding:
