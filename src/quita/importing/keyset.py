@@ -8,7 +8,7 @@ set is large. Membership of a whole batch in the array is one vectorised binary 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 
@@ -37,6 +37,13 @@ class KeySet:
 
     def add(self, key: int) -> None:
         self._recent.add(key)
+
+    def update(self, keys: Iterable[int]) -> None:
+        self._recent.update(keys)
+
+    def unsettled_disjoint(self, keys: set[int]) -> bool:
+        """Whether none of ``keys`` is among the keys added since the last merge."""
+        return self._recent.isdisjoint(keys)
 
     def settle(self, force: bool = False) -> None:
         if self._recent and (force or len(self._recent) >= self.merge_at):

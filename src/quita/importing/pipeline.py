@@ -21,6 +21,7 @@ from collections.abc import Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from itertools import islice
 from typing import Any
 
 from quita.importing.columnar import BlockParser
@@ -116,13 +117,13 @@ def _init_worker(cmap: ColumnMap, today: dt.date, preparer: dict[str, Any], deli
     _worker = (_ChunkParser(cmap, today, preparer), delimiter)
 
 
-def _parse_text(text: str) -> tuple[Chunk, int]:
-    """Parses one chunk of whole records; row numbers are local (1-based) and fixed up by the caller."""
+def _parse_text(text: str, first: int) -> tuple[Chunk, int]:
+    """Parses one chunk of whole records numbered from ``first``; returns it and its count of records."""
     assert _worker is not None
     parser, delimiter = _worker
     chunk = Chunk()
     rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
-    parser.feed_block(chunk, rows, 1)
+    parser.feed_block(chunk, rows, first)
     return chunk, len(rows)
 
 
@@ -132,18 +133,21 @@ def _renumber(chunk: Chunk, offset: int) -> Chunk:
     return chunk
 
 
-def _text_chunks(text: io.TextIOBase, chunk_rows: int) -> Iterator[str]:
-    lines: list[str] = []
-    inside_quotes = False
-    for line in text:
-        lines.append(line)
-        if line.count('"') % 2:
-            inside_quotes = not inside_quotes
-        if len(lines) >= chunk_rows and not inside_quotes:
-            yield "".join(lines)
-            lines = []
-    if lines:
-        yield "".join(lines)
+def _text_chunks(text: io.TextIOBase, chunk_rows: int) -> Iterator[tuple[str, int]]:
+    """Chunks of ``chunk_rows`` lines (more when a quoted field spans lines: a cut is made only where
+    the count of quote characters so far is even), each with its count of lines."""
+    while lines := list(islice(text, chunk_rows)):
+        block = "".join(lines)
+        count = len(lines)
+        if block.count('"') % 2:
+            extra = []
+            for line in text:
+                extra.append(line)
+                if line.count('"') % 2:
+                    break
+            block += "".join(extra)
+            count += len(extra)
+        yield block, count
 
 
 _MAIN_LOCK = threading.Lock()
@@ -178,18 +182,28 @@ def _parallel(source: RowSource, cmap: ColumnMap, today: dt.date, preparer: dict
             started = [pool.submit(int) for _ in range(workers)]
         for future in started:
             future.result()
-        pending: deque[Future[tuple[Chunk, int]]] = deque()
-        offset = 1  # the header is row 1
-        for text in _text_chunks(source.text, chunk_rows):
-            pending.append(pool.submit(_parse_text, text))
+        # A chunk is numbered as if each of its lines were one record (true unless a quoted field spans
+        # lines); when that turns out wrong, the chunks after it are renumbered here.
+        pending: deque[tuple[Future[tuple[Chunk, int]], int]] = deque()
+        first = 2  # the header is row 1
+        drift = 0  # records minus lines so far
+
+        def take() -> Chunk:
+            nonlocal drift
+            future, lines = pending.popleft()
+            chunk, records = future.result()
+            if drift:
+                chunk = _renumber(chunk, drift)
+            drift += records - lines
+            return chunk
+
+        for text, lines in _text_chunks(source.text, chunk_rows):
+            pending.append((pool.submit(_parse_text, text, first), lines))
+            first += lines
             if len(pending) > workers * 2:
-                chunk, records = pending.popleft().result()
-                yield _renumber(chunk, offset)
-                offset += records
+                yield take()
         while pending:
-            chunk, records = pending.popleft().result()
-            yield _renumber(chunk, offset)
-            offset += records
+            yield take()
 
 
 def parsed_chunks(source: RowSource, cmap: ColumnMap, *, today: dt.date, preparer: dict[str, Any],

@@ -10,8 +10,10 @@ from __future__ import annotations
 import datetime as dt
 import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass, field
+from itertools import chain
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +42,9 @@ from quita.portfolio.models import ContactPoint, Debt, Debtor
 from quita.tenant import service as tenants
 
 Progress = Callable[[int, int], None]
+# Fields of a prepared row (see PreparedRow), read without building a NamedTuple per row.
+_ROW, _KEY64, _CREDITOR_CNPJ = itemgetter(0), itemgetter(1), itemgetter(3)
+_DEBTOR_ID, _CONTACTS_DB, _DEBT_DB = itemgetter(6), itemgetter(9), itemgetter(10)
 
 # Fields compared when a known debtor or debt arrives with a different fingerprint.
 DEBTOR_FIELDS = DEBTOR_COLUMNS[1:]
@@ -88,9 +93,12 @@ class _BatchWriter:
 
     def write(self, rows: list[tuple[Any, ...]]) -> None:
         now = self.now
-        prepared = [PreparedRow._make(r) for r in rows]
         existing: dict[str, Any] = {}
-        if not self.fresh:
+        if self.fresh:  # nothing existed before this import, and its own rows are never repeated
+            new_rows: list[Any] = rows
+            changed_rows: list[PreparedRow] = []
+        else:
+            prepared = [PreparedRow._make(r) for r in rows]
             existing = {
                 r.id.hex: r
                 for r in self.connection.execute(
@@ -99,23 +107,22 @@ class _BatchWriter:
                     )
                 )
             }
-        new_rows: list[PreparedRow] = []
-        changed_rows: list[PreparedRow] = []
-        for row in prepared:
-            old = existing.get(row.debt_id)
-            if old is None:
-                new_rows.append(row)
-            elif old.source_hash == row.fingerprint:
-                self.summary.unchanged += 1
-            else:
-                changed_rows.append(row)
+            new_rows, changed_rows = [], []
+            for row in prepared:
+                old = existing.get(row.debt_id)
+                if old is None:
+                    new_rows.append(row)
+                elif old.source_hash == row.fingerprint:
+                    self.summary.unchanged += 1
+                else:
+                    changed_rows.append(row)
         touched = new_rows + changed_rows
         if not touched:
             return
         self._write_debtors(touched, now)
         self._write_contacts(touched, now)
         if new_rows:
-            write_ready(self.connection, Debt.__table__, DEBT_INSERT_COLUMNS, [r.debt_db for r in new_rows])  # type: ignore[arg-type]
+            write_ready(self.connection, Debt.__table__, DEBT_INSERT_COLUMNS, list(map(_DEBT_DB, new_rows)))  # type: ignore[arg-type]
             self.summary.imported += len(new_rows)
         events = []
         for row in changed_rows:
@@ -145,10 +152,10 @@ class _BatchWriter:
         return {"tenant_id": self.tenant_id, "actor": self.actor, "action": action, "entity_type": entity,
                 "entity_id": entity_id, "before": before, "after": {**after, "_import_row": row}}
 
-    def _write_debtors(self, rows: list[PreparedRow], now: dt.datetime) -> None:
-        first: dict[str, PreparedRow] = {}
-        for row in rows:
-            first.setdefault(row.debtor_id, row)  # the first row of a debtor in the file wins
+    def _write_debtors(self, rows: list[Any], now: dt.datetime) -> None:
+        ids = list(map(_DEBTOR_ID, rows))
+        first: dict[str, Any] = dict.fromkeys(ids)  # in file order; the first row of a debtor in the file wins
+        first.update(zip(reversed(ids), reversed(rows), strict=True))
         touched = self._debtors_touched
         keys = [int(h[:16], 16) for h in first]
         latest = {h: row for (h, row), key, old in zip(first.items(), keys, touched.settled(keys), strict=True)
@@ -171,8 +178,9 @@ class _BatchWriter:
             touched.add(int(debtor_hex[:16], 16))
             old = existing.get(debtor_hex)
             if old is None:
-                inserts.append(row.debtor_db)
+                inserts.append(row[8])  # PreparedRow.debtor_db
                 continue
+            row = PreparedRow._make(row)
             assert row.debtor_py is not None
             new = dict(zip(DEBTOR_COLUMNS, row.debtor_py, strict=True))
             before = {f: getattr(old, f) for f in DEBTOR_FIELDS if getattr(old, f) != new[f]}
@@ -185,13 +193,10 @@ class _BatchWriter:
         write_ready(self.connection, Debtor.__table__, DEBTOR_INSERT_COLUMNS, inserts)  # type: ignore[arg-type]
         audit.record_many(self.session, events)
 
-    def _write_contacts(self, rows: list[PreparedRow], now: dt.datetime) -> None:
+    def _write_contacts(self, rows: list[Any], now: dt.datetime) -> None:
         """Contacts are only ever added by an import: status, opt-out and WhatsApp identity are
         learnt by Quita and must not be overwritten by a creditor's file."""
-        candidates: dict[str, Any] = {}
-        for row in rows:
-            for contact_hex, contact in row.contacts_db:
-                candidates[contact_hex] = contact
+        candidates: dict[str, Any] = dict(chain.from_iterable(map(_CONTACTS_DB, rows)))  # the last row wins
         written = self._contacts_written
         keys = [int(h[:16], 16) for h in candidates]
         wanted = {h: c for (h, c), key, old in zip(candidates.items(), keys, written.settled(keys), strict=True)
@@ -257,14 +262,20 @@ def import_file(
                 summary.blank += chunk.blank
                 summary.rejected += len(chunk.errors)
                 rejected_rows = [(errs[0].row, errs) for errs in chunk.errors]
-                accepted = []
-                for row, settled in zip(chunk.rows, seen.settled([r[1] for r in chunk.rows]), strict=True):
-                    problem = _cross_row_problem(row, settled, seen, summary, cmap)
-                    if problem is None:
-                        accepted.append(row)
-                    else:
-                        summary.rejected += 1
-                        rejected_rows.append((problem.row, [problem]))
+                keys = list(map(_KEY64, chunk.rows))
+                settled = seen.settled(keys)
+                if seen.all_new(keys, settled) and _creditors_known(chunk.rows, summary):
+                    accepted = chunk.rows  # the common case, decided for the whole chunk at once
+                    seen.add_many(keys, map(_ROW, chunk.rows))
+                else:
+                    accepted = []
+                    for row, was_settled in zip(chunk.rows, settled, strict=True):
+                        problem = _cross_row_problem(row, was_settled, seen, summary, cmap)
+                        if problem is None:
+                            accepted.append(row)
+                        else:
+                            summary.rejected += 1
+                            rejected_rows.append((problem.row, [problem]))
                 for _, errs in sorted(rejected_rows, key=lambda item: item[0]):
                     report.add(errs)
                 seen.settle()
@@ -313,6 +324,24 @@ class _SeenIds:
         self._recent[key] = row
         if len(self._recent) > self.RECENT:
             del self._recent[next(iter(self._recent))]
+
+    def all_new(self, keys: list[int], settled: list[bool]) -> bool:
+        """Whether none of ``keys`` was seen before and none repeats among them."""
+        distinct = set(keys)
+        return len(distinct) == len(keys) and not any(settled) and self._all.unsettled_disjoint(distinct)
+
+    def add_many(self, keys: list[int], rows: Iterable[int]) -> None:
+        """``add`` for keys that ``all_new`` accepted."""
+        self._all.update(keys)
+        self._recent.update(zip(keys, rows, strict=False))
+        if len(self._recent) > 2 * self.RECENT:  # keep the most recent RECENT, trimmed in one go
+            self._recent = dict(list(self._recent.items())[-self.RECENT:])
+
+
+def _creditors_known(rows: list[tuple[Any, ...]], summary: ImportSummary) -> bool:
+    cnpjs = set(map(_CREDITOR_CNPJ, rows))
+    cnpjs.discard(None)
+    return cnpjs.issubset(summary.creditors)
 
 
 def _cross_row_problem(
