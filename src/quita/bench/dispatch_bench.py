@@ -1,5 +1,5 @@
 """``quita bench dispatch``: sustained end-to-end sends (claim → HTTP → wamid stored) against the simulator,
-next to a raw concurrent httpx client sending the same requests to the same simulator with no database.
+next to a raw concurrent HTTP client sending the same requests to the same simulator with no database.
 
 The simulator runs in its own process (uvicorn) at 1,000 msg/s per number with 20–50 ms latency; both the
 raw client and the dispatcher pace themselves to the number's throughput with the same GCRA limiter, so
@@ -136,23 +136,33 @@ def _payloads(count: int, number_index: int) -> list[tuple[str, dict[str, Any]]]
 
 
 async def _raw(sim: Simulator, count: int, numbers: int, concurrency: int) -> DispatchBenchResult:
+    """The same requests over the same HTTP code as the dispatcher's client (``LeanTransport.exchange``
+    with the prebuilt request head, JSON encoded per request, the answer parsed), paced by the same
+    limiter, with no database and no domain objects."""
     from quita.dispatch.limits import MemoryLimiter
+    from quita.whatsapp.client import DirectPost
     from quita.whatsapp.transport import LeanTransport
 
     limiter = MemoryLimiter()
     accepted = 0
     slots = asyncio.Semaphore(concurrency)
+    transport = LeanTransport(max_connections=concurrency)
 
-    async def one(client: httpx.AsyncClient, number: str, body: dict[str, Any]) -> None:
+    async def one(post: DirectPost, body: dict[str, Any]) -> None:
         nonlocal accepted
         try:
-            response = await client.post(f"/v25.0/{number}/messages", json=body)
-            if response.status_code == 200 and "messages" in response.json():
+            data = json.dumps(body, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode()
+            raw = await transport.exchange(
+                post.key, post.head + b"%d\r\n\r\n" % len(data), data, post.timeouts
+            )
+            if raw.status == 200 and "messages" in json.loads(raw.content):
                 accepted += 1
         finally:
             slots.release()
 
     async def lane(client: httpx.AsyncClient, number: str, index: int) -> None:
+        post = DirectPost.build(transport, client, f"{number}/messages", TOKEN)
+        assert post is not None
         tasks = []
         payloads = _payloads(count, index)
         for start in range(0, count, 50):
@@ -162,20 +172,15 @@ async def _raw(sim: Simulator, count: int, numbers: int, concurrency: int) -> Di
                 await asyncio.sleep(wait)
             for _, body in part:
                 await slots.acquire()
-                tasks.append(asyncio.create_task(one(client, number, body)))
+                tasks.append(asyncio.create_task(one(post, body)))
         await asyncio.gather(*tasks)
 
-    async with httpx.AsyncClient(
-        base_url=sim.url,
-        headers={"Authorization": f"Bearer {TOKEN}"},
-        transport=LeanTransport(max_connections=concurrency),
-        timeout=30,
-    ) as client:
+    async with httpx.AsyncClient(base_url=f"{sim.url}/v25.0/", transport=transport, timeout=30) as client:
         started = time.perf_counter()
         await asyncio.gather(*(lane(client, NUMBERS[i], i) for i in range(numbers)))
         seconds = time.perf_counter() - started
     return DispatchBenchResult(
-        f"linha de base: httpx puro, {numbers} número(s)", count * numbers, seconds, accepted
+        f"linha de base: HTTP puro, {numbers} número(s)", count * numbers, seconds, accepted
     )
 
 
@@ -416,7 +421,7 @@ def print_table(results: list[DispatchBenchResult]) -> None:
 
     table = Table(title="quita bench dispatch — simulador a 1.000 msg/s por número, latência 20–50 ms")
     columns = (
-        "caso", "mensagens", "aceitas", "segundos", "msg/s", "÷ httpx puro", "CPU ms/msg", "simulador ms/msg",
+        "caso", "mensagens", "aceitas", "segundos", "msg/s", "÷ HTTP puro", "CPU ms/msg", "simulador ms/msg",
         "meta", "ok?",
     )  # fmt: skip
     for column in columns:
@@ -454,5 +459,7 @@ def print_table(results: list[DispatchBenchResult]) -> None:
             target,
             "sim" if ok else "NÃO",
         )
-    table.caption = "carga da máquina (1/5/15 min) ao final: " + " / ".join(f"{x:.1f}" for x in os.getloadavg())
+    table.caption = "carga da máquina (1/5/15 min) ao final: " + " / ".join(
+        f"{x:.1f}" for x in os.getloadavg()
+    )
     console.print(table)

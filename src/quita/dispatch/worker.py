@@ -32,7 +32,7 @@ from quita.dispatch.limits import Admission, Limiter, MemoryLimiter
 from quita.dispatch.service import ChannelInfo, Claimed, Outcome
 from quita.kit.db import Database, utcnow
 from quita.whatsapp.client import WhatsAppClient
-from quita.whatsapp.domain.messages import TemplateMessage, TextParam
+from quita.whatsapp.domain.messages import TemplateMessage, TextParam, build_message_payload
 from quita.whatsapp.transport import LeanTransport
 
 log = logging.getLogger("quita.dispatch")
@@ -240,7 +240,9 @@ class Dispatcher:
                 ready = [row for row in part if row.id in go]
                 for start in range(0, len(ready), chunk):
                     sending = ready[start : start + chunk]
-                    wait = self.limiter.reserve(info.phone_number_id, float(info.throughput_mps), len(sending))
+                    wait = self.limiter.reserve(
+                        info.phone_number_id, float(info.throughput_mps), len(sending)
+                    )
                     if wait > 0:
                         await asyncio.sleep(wait)
                     for row in sending:
@@ -265,14 +267,19 @@ class Dispatcher:
 
     async def _send(self, client: WhatsAppClient, row: Claimed) -> None:
         try:
-            message = TemplateMessage(
-                name=row.template_name,
-                language=row.template_language,
-                body=tuple(TextParam(p) for p in row.template_params),
-            )
-            body = {"to": row.recipient, "template": message.to_json()}
             try:
-                result = await client.send(row.recipient, message, callback_data=str(row.id))
+                message = TemplateMessage(
+                    name=row.template_name,
+                    language=row.template_language,
+                    body=tuple(TextParam(p) for p in row.template_params),
+                )
+                payload = build_message_payload(row.recipient, message, biz_opaque_callback_data=str(row.id))
+                # what the conversation record stores: the template part of the body sent, built once
+                body = {
+                    "to": row.recipient,
+                    "template": {"type": "template", "template": payload["template"]},
+                }
+                result = await client.send_template_payload(payload)
             except Exception as exc:  # classified below; anything unexpected counts as in doubt
                 plan = plan_for(exc, row.attempts + 1, self.settings.retry, self._rng)
                 status = {

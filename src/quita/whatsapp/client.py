@@ -23,6 +23,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import json
 import re
 import urllib.request
 from collections.abc import Callable, Mapping
@@ -55,7 +56,7 @@ from quita.whatsapp.domain.messages import (
 )
 from quita.whatsapp.domain.responses import MediaInfo, SendResult
 from quita.whatsapp.domain.window import is_window_open, window_closes_at
-from quita.whatsapp.transport import LeanTransport
+from quita.whatsapp.transport import LeanTransport, RawResponse
 
 __all__ = [
     "DEFAULT_API_VERSION",
@@ -126,6 +127,7 @@ class WhatsAppClient:
             timeout=timeout,
             transport=transport,
         )
+        self._direct = DirectPost.build(transport, self._http, f"{phone_number_id}/messages", access_token)
 
     async def __aenter__(self) -> WhatsAppClient:
         return self
@@ -162,13 +164,32 @@ class WhatsAppClient:
                 f"free-form message refused: 24 h customer-service window closed ({why}); send a template",
                 last_inbound_at=last_inbound_at,
             )
-        body = await self._call("POST", f"{self.phone_number_id}/messages", idempotent=False, json=payload)
+        return await self._send_payload(payload)
+
+    async def send_template_payload(self, payload: Mapping[str, Any]) -> SendResult:
+        """Sends a template's full body as :func:`build_message_payload` made it. The dispatcher builds
+        the body once and keeps its ``template`` part for the conversation record instead of building
+        the message twice. Templates only: free-form messages go through :meth:`send` (24 h window)."""
+        if payload.get("type") != "template":
+            raise InvalidMessage("type", "send_template_payload sends templates only; use send()")
+        return await self._send_payload(payload)
+
+    async def _send_payload(self, payload: Mapping[str, Any]) -> SendResult:
+        if self._direct is not None:
+            body = await self._post_direct(self._direct, payload, idempotent=False)
+        else:
+            body = await self._call(
+                "POST", f"{self.phone_number_id}/messages", idempotent=False, json=payload
+            )
         return SendResult.from_response(body)
 
     async def mark_read(self, message_id: str, *, typing_indicator: bool = False) -> None:
         """Blue ticks on an inbound message; with ``typing_indicator`` the user also sees "digitando…"."""
         payload = build_mark_read_payload(message_id, typing_indicator=typing_indicator)
-        body = await self._call("POST", f"{self.phone_number_id}/messages", idempotent=True, json=payload)
+        if self._direct is not None:
+            body = await self._post_direct(self._direct, payload, idempotent=True)
+        else:
+            body = await self._call("POST", f"{self.phone_number_id}/messages", idempotent=True, json=payload)
         if not (isinstance(body, Mapping) and body.get("success") is True):
             raise RetryNow(f"mark as read answered without success=true: {str(body)[:200]}")
 
@@ -247,20 +268,36 @@ class WhatsAppClient:
             ) from exc
         if response.status_code >= 400 or response.status_code < 200:
             raise self._error_for(response, idempotent=idempotent)
+        return _answer(method, path, idempotent, response.status_code, response.content)
+
+    async def _post_direct(self, direct: DirectPost, payload: Mapping[str, Any], *, idempotent: bool) -> Any:
+        """``POST …/messages`` through :meth:`LeanTransport.exchange`: the same request bytes (but for
+        httpx's ``Accept-Encoding`` and ``User-Agent``) and the same classification as :meth:`_call`."""
+        method, path = "POST", direct.path
+        data = json.dumps(payload, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode("utf-8")
         try:
-            body = response.json()
-        except ValueError:
+            raw = await direct.transport.exchange(
+                direct.key, direct.head + b"%d\r\n\r\n" % len(data), data, direct.timeouts
+            )
+        except _CONNECT_PHASE as exc:
+            raise NotSent(f"{method} {path}: could not connect, nothing was sent ({exc!r})") from exc
+        except httpx.TransportError as exc:
             if idempotent:
-                raise RetryNow(f"{method} {path}: answer is not JSON") from None
+                raise RetryNow(f"{method} {path}: network failure, safe to repeat ({exc!r})") from exc
             raise InDoubt(
-                f"{method} {path}: HTTP {response.status_code} with a body that is not JSON"
-            ) from None
-        if isinstance(body, Mapping):
-            # Classified by the envelope's code, whatever the HTTP status said.
-            error = error_from_envelope(body, http_status=response.status_code)
-            if error is not None:
-                raise error
-        return body
+                f"{method} {path}: network failure after the request was sent ({exc!r}); it may have been "
+                "accepted: reconcile through status webhooks, do not resend"
+            ) from exc
+        status = raw.status
+        if 200 <= status < 400 and not _encoded(raw):
+            return _answer(method, path, idempotent, status, raw.content)
+        response = httpx.Response(  # the rare path: httpx decodes and reads it as it would have
+            status, headers=raw.headers, stream=httpx.ByteStream(raw.content), request=direct.request()
+        )
+        await response.aread()
+        if response.status_code >= 400 or response.status_code < 200:
+            raise self._error_for(response, idempotent=idempotent)
+        return _answer(method, path, idempotent, status, response.content)
 
     def _error_for(self, response: httpx.Response, *, idempotent: bool) -> WhatsAppError:
         status = response.status_code
@@ -288,6 +325,71 @@ class WhatsAppClient:
             f"HTTP {status} without a Graph error envelope: {snippet!r}; the request may have been processed",
             http_status=status,
         )
+
+
+def _answer(method: str, path: str, idempotent: bool, status: int, content: bytes) -> Any:
+    """A 2xx/3xx body: JSON, or the error its Graph envelope carries (classified by the envelope's code,
+    whatever the HTTP status said)."""
+    try:
+        body = json.loads(content)
+    except ValueError:
+        if idempotent:
+            raise RetryNow(f"{method} {path}: answer is not JSON") from None
+        raise InDoubt(f"{method} {path}: HTTP {status} with a body that is not JSON") from None
+    if isinstance(body, Mapping):
+        error = error_from_envelope(body, http_status=status)
+        if error is not None:
+            raise error
+    return body
+
+
+def _encoded(raw: RawResponse) -> bool:
+    return any(k.lower() == b"content-encoding" for k, _ in raw.headers)
+
+
+@dataclass(frozen=True, slots=True)
+class DirectPost:
+    """A prebuilt ``POST`` to one Graph path on a :class:`LeanTransport`: its request head up to the
+    ``Content-Length`` value, built once per client instead of once per message."""
+
+    transport: LeanTransport
+    key: tuple[bytes, bytes, int]
+    head: bytes
+    timeouts: dict[str, Any]
+    url: httpx.URL
+    path: str
+
+    @classmethod
+    def build(
+        cls, transport: httpx.AsyncBaseTransport | None, http: httpx.AsyncClient, path: str, token: str
+    ) -> DirectPost | None:
+        if not isinstance(transport, LeanTransport):
+            return None  # httpx's own transport (a proxy is configured): the ordinary path
+        if not token.isascii() or not token.isprintable():
+            return None  # httpx refuses or encodes such a header; let it
+        url = http.base_url.join(path)
+        scheme = url.raw_scheme
+        if scheme not in (b"http", b"https"):
+            return None
+        port = url.port or (443 if scheme == b"https" else 80)
+        host = url.netloc  # with the port when it is not the scheme's default, as httpx sends it
+        head = (
+            b"POST " + url.raw_path + b" HTTP/1.1\r\nHost: " + host + b"\r\nAccept: */*\r\n"
+            b"Connection: keep-alive\r\nUser-Agent: quita\r\nAuthorization: Bearer "
+            + token.encode("ascii")
+            + b"\r\nContent-Type: application/json\r\nContent-Length: "
+        )
+        timeout = http.timeout
+        timeouts = {
+            "connect": timeout.connect,
+            "read": timeout.read,
+            "write": timeout.write,
+            "pool": timeout.pool,
+        }
+        return cls(transport, (scheme, url.raw_host, port), head, timeouts, url, path)
+
+    def request(self) -> httpx.Request:
+        return httpx.Request("POST", self.url)
 
 
 def _proxy_configured() -> bool:
