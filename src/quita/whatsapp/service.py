@@ -28,7 +28,7 @@ from quita.kit.errors import Conflict, InvalidInput, NotFound
 from quita.kit.jsonable import jsonable
 from quita.portfolio.models import ContactKind, ContactPoint, ContactStatus
 from quita.whatsapp.client import WhatsAppClient
-from quita.whatsapp.domain.chain import GENESIS, content_hash, link_hash
+from quita.whatsapp.domain.chain import GENESIS, canonical_time, content_hash, link_hash, plain_content_hash
 from quita.whatsapp.domain.status import RANK, next_status
 from quita.whatsapp.models import (
     DEFAULT_API_VERSION,
@@ -498,6 +498,9 @@ def record_outbound_batch(session: Session, records: Sequence[OutboundRecord]) -
         head = heads[conversation_id]
         seq, prev = head.entry_count - len(items), head.head_hash or GENESIS
         occurred_at = now.astimezone(dt.UTC)
+        # the same fields in canonical form for the hash, built from plain values (see plain_content_hash)
+        plain: dict[str, Any] = {"conversation_id": str(conversation_id), "direction": "outbound",
+                 "occurred_at": canonical_time(occurred_at), "tenant_id": str(key[0])}
         for r, debtor_id, _wa_id in items:
             seq += 1
             messages.append({
@@ -518,7 +521,13 @@ def record_outbound_batch(session: Session, records: Sequence[OutboundRecord]) -
                 actor=r.actor, kind=r.kind, content=content, message_id=r.message_id, wamid=r.wamid,
                 occurred_at=occurred_at,
             )
-            own = content_hash(fields)
+            params = r.template_params
+            if r.template_name is not None and type(params) is list and all(type(p) is str for p in params):
+                plain.update(seq=seq, actor=r.actor, kind=r.kind, content=content,
+                             message_id=str(r.message_id), wamid=r.wamid)
+                own = plain_content_hash(plain)
+            else:
+                own = content_hash(fields)
             entry_hash = link_hash(prev, own)
             entries.append({
                 "id": uuid.UUID(int=ids.getrandbits(128), version=4), "created_at": now, **fields, "prev_hash": prev, "content_hash": own,

@@ -19,11 +19,16 @@ from typing import Any
 GENESIS = "0" * 64
 
 
+def canonical_time(value: dt.datetime) -> str:
+    """How a time appears in the canonical JSON."""
+    if value.tzinfo is None:
+        raise ValueError("naive datetime in evidence content")
+    return value.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
 def _canonical_value(value: Any) -> Any:
     if isinstance(value, dt.datetime):
-        if value.tzinfo is None:
-            raise ValueError("naive datetime in evidence content")
-        return value.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        return canonical_time(value)
     if isinstance(value, uuid.UUID):
         return str(value)
     if isinstance(value, Mapping):
@@ -41,6 +46,17 @@ def canonical_json(fields: Mapping[str, Any]) -> bytes:
 
 def content_hash(fields: Mapping[str, Any]) -> str:
     return hashlib.sha256(canonical_json(fields)).hexdigest()
+
+
+_PLAIN = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+
+
+def plain_content_hash(fields: Mapping[str, Any]) -> str:
+    """:func:`content_hash` of fields the caller already put in canonical form (uuids as ``str``, times
+    through :func:`canonical_time`, otherwise only ``str``, ``int``, ``None`` and lists and ``str``-keyed
+    dicts of them): the same bytes, so the same hash, without the recursive walk, which was most of the
+    cost of hashing a dispatcher batch's entries."""
+    return hashlib.sha256(_PLAIN.encode(fields).encode("utf-8")).hexdigest()
 
 
 def link_hash(prev_hash: str, own_content_hash: str) -> str:
