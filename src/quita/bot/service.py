@@ -38,6 +38,7 @@ from quita.bot.models import (
 from quita.br.documents import format_cnpj
 from quita.kit import events
 from quita.kit.db import Database, utcnow
+from quita.kit.db.bulk import insert_once
 from quita.kit.errors import Conflict, NotFound
 from quita.payments import service as payments
 from quita.portfolio import service as portfolio
@@ -71,6 +72,7 @@ class Inbound:
     reply_title: str | None
     context_wamid: str | None
     media_id: str | None
+    occurred_at: dt.datetime | None = None  # when the debtor wrote: it opened the 24 h window the reply uses
 
     @classmethod
     def from_payload(cls, p: dict[str, Any]) -> Inbound:
@@ -85,7 +87,15 @@ class Inbound:
         return cls(
             tenant, channel, conversation, debtor, uid("contact_id"), str(p["wamid"]), p.get("wa_id"),
             p.get("text"), p.get("reply_id"), p.get("reply_title"), p.get("context_wamid"), p.get("media_id"),
+            _aware(p.get("occurred_at")),
         )  # fmt: skip
+
+
+def _aware(value: Any) -> dt.datetime | None:
+    if not value:
+        return None
+    moment = dt.datetime.fromisoformat(str(value))
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 
 
 def today_local() -> dt.date:
@@ -238,8 +248,6 @@ def handle_inbound(database: Database, payload: dict[str, Any], *, today: dt.dat
     day = today or today_local()
     for _ in range(MAX_RETRIES):
         with database.transaction() as session:
-            if session.scalar(select(BotInbound.id).where(BotInbound.wamid == inbound.wamid)) is not None:
-                return Handled(duplicate=True)
             debtor = session.get(Debtor, inbound.debtor_id)
             debt = debt_in_focus(session, inbound.tenant_id, inbound.debtor_id)
             if debtor is None or debtor.tenant_id != inbound.tenant_id or debt is None:
@@ -251,21 +259,14 @@ def handle_inbound(database: Database, payload: dict[str, Any], *, today: dt.dat
             if event is None:
                 return Handled()
             outcome = decide(state, event, facts)
-            # The compare-and-set first: its UPDATE opens the write transaction, so the savepoint below nests in
-            # it (pysqlite starts no transaction for a SAVEPOINT, and a RELEASE outside one commits at once: a
-            # lost race would then leave the wamid marked as answered and the message never answered).
+            # The compare-and-set first (a lost race retries from a fresh read), then the wamid: a message
+            # already answered (a job run twice) inserts nothing, and the rollback undoes the compare-and-set.
             if not _save(session, row, outcome.state):
                 session.rollback()
                 continue
-            try:
-                with session.begin_nested():
-                    session.add(
-                        BotInbound(
-                            tenant_id=inbound.tenant_id, wamid=inbound.wamid, bot_conversation_id=row.id
-                        )
-                    )
-                    session.flush()
-            except IntegrityError:
+            answered = {"id": uuid.uuid4(), "created_at": utcnow(), "tenant_id": inbound.tenant_id,
+                        "wamid": inbound.wamid, "bot_conversation_id": row.id}  # fmt: skip
+            if not insert_once(session, BotInbound.__table__, answered, ("wamid",)):  # type: ignore[arg-type]
                 session.rollback()
                 return Handled(duplicate=True)
             extra: list[Reply] = []
@@ -302,7 +303,7 @@ def _bind_sent(session: Session, row_id: uuid.UUID, pairs: list[tuple[str, str]]
 def _sending_context(session: Session, inbound: Inbound) -> tuple[Any, dt.datetime]:
     """The channel (detached from the session) and when the debtor last wrote (opens the 24 h window)."""
     channel = whatsapp.get_channel(session, inbound.tenant_id, inbound.channel_id)
-    last_inbound = (
+    last_inbound = inbound.occurred_at or (
         whatsapp.last_inbound_at(session, inbound.tenant_id, inbound.contact_id) if inbound.contact_id else None
     ) or utcnow()
     session.expunge(channel)

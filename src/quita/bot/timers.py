@@ -31,7 +31,7 @@ from quita.bot import agreements
 from quita.bot.dialog import timers as decide
 from quita.bot.models import Agreement, AgreementInstallment, BotTimerEvent, PaymentPromise, ReceiptReview
 from quita.kit.db import Database, utcnow
-from quita.payments.reconciliation import insert_once
+from quita.kit.db.bulk import insert_once
 from quita.portfolio.models import Debt, DebtStatus
 
 log = logging.getLogger("quita.bot.timers")

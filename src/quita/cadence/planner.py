@@ -60,6 +60,7 @@ from quita.compliance.domain.location import LocationError, resolve_location
 from quita.compliance.rulesets import load_ruleset
 from quita.dispatch.models import OutboxMessage, OutboxStatus
 from quita.kit.db import Database
+from quita.kit.db.bulk import insert_ignoring_duplicates
 from quita.kit.db.sets import member_of
 from quita.portfolio import models as pm
 
@@ -614,13 +615,7 @@ def _write(
 
 
 def _insert_ignore(session: Session, model: Any, keys: tuple[str, ...]) -> Any:
-    if session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as pg_insert
-
-        return pg_insert(model.__table__).on_conflict_do_nothing(index_elements=list(keys))
-    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-
-    return sqlite_insert(model.__table__).on_conflict_do_nothing(index_elements=list(keys))
+    return insert_ignoring_duplicates(session, model.__table__, keys)
 
 
 def plan_tenant(

@@ -18,12 +18,12 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from quita.audit import service as audit
 from quita.kit import events
 from quita.kit.db import utcnow
+from quita.kit.db.bulk import insert_once
 from quita.kit.jsonable import jsonable
 from quita.payments.domain.cnab_return import CnabReturn, CnabTitle, parse_cnab_return
 from quita.payments.domain.matching import file_keys
@@ -48,15 +48,6 @@ SOURCE_LABEL = {
     PaymentSource.PIX_WEBHOOK: "Pix",
     PaymentSource.MANUAL: "manual",
 }
-
-
-def insert_once(session: Session, table: sa.Table, values: dict[str, Any], keys: Sequence[str]) -> bool:
-    """Inserts unless a row with the same unique ``keys`` exists; True when this call inserted it."""
-    dialect = session.get_bind().dialect.name
-    builder = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = builder(table).values(**values).on_conflict_do_nothing(index_elements=list(keys))
-    # RETURNING, not rowcount: drivers disagree on the rowcount of a skipped ON CONFLICT insert.
-    return session.execute(statement.returning(table.c.id)).first() is not None
 
 
 @dataclass(frozen=True)

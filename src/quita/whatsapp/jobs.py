@@ -170,22 +170,19 @@ def _drain(database: Database, chunk: int | None, *, stoppable: bool = False) ->
         # drained at full speed right after.
         busy = yielding_to_intake()
         size = min(chunk, PERSON_CHUNK if person_waiting() else BUSY_CHUNK if busy else chunk)
-        ids: list[uuid.UUID] = []
-        if database.is_sqlite:  # read first, then write: _process_ids takes the write lock first
-            with database.transaction() as session:
-                ids = _claim(session, size, lock=False)
-            if not ids:
-                return handled
         if busy and handled:  # between the chunks of a burst; never before the first (a reply waits on it)
             time.sleep(BUSY_PAUSE_S)
+        ids: list[uuid.UUID] = []
         try:
             with database.transaction() as session:
-                if not database.is_sqlite:
-                    ids = _claim(session, size, lock=True)
-                    if not ids:
-                        return handled
-                _process_ids(session, ids)
+                deliveries = _claim(session, size, lock=not database.is_sqlite)
+                if not deliveries:
+                    return handled
+                ids = [d.id for d in deliveries]
+                _process(session, deliveries)
         except Exception:
+            if not ids:
+                raise
             log.exception("webhook chunk failed; retrying one by one")
             for delivery_id in ids:
                 _process_one_isolated(database, delivery_id)
@@ -193,12 +190,20 @@ def _drain(database: Database, chunk: int | None, *, stoppable: bool = False) ->
     return handled
 
 
-def _claim(session: Session, size: int, *, lock: bool) -> list[uuid.UUID]:
-    query = (select(WebhookDelivery.id).where(WebhookDelivery.state == "received")
-             .order_by(WebhookDelivery.created_at).limit(size))
+def _claim(session: Session, size: int, *, lock: bool) -> list[WebhookDelivery]:
+    """The oldest ``size`` deliveries still ``received``, marked ``processing`` and loaded, in one statement (the
+    usual queue idiom: ``UPDATE … WHERE id IN (SELECT … LIMIT n [FOR UPDATE SKIP LOCKED]) RETURNING``). Writing
+    first also takes SQLite's write lock before any read of this transaction."""
+    oldest = (select(WebhookDelivery.id).where(WebhookDelivery.state == "received")
+              .order_by(WebhookDelivery.created_at).limit(size))
     if lock:
-        query = query.with_for_update(skip_locked=True)
-    return list(session.scalars(query))
+        oldest = oldest.with_for_update(skip_locked=True)
+    claimed = session.scalars(
+        update(WebhookDelivery).where(WebhookDelivery.id.in_(oldest.scalar_subquery()))
+        .values(state="processing").returning(WebhookDelivery),
+        execution_options={"synchronize_session": False},
+    ).all()
+    return sorted(claimed, key=lambda d: (d.created_at, str(d.id)))
 
 
 def _process_one_isolated(database: Database, delivery_id: uuid.UUID) -> None:
@@ -216,15 +221,17 @@ def _process_one_isolated(database: Database, delivery_id: uuid.UUID) -> None:
 
 
 def _process_ids(session: Session, ids: list[uuid.UUID]) -> None:
-    # Writing first takes SQLite's write lock before any read of this transaction.
     session.execute(
         update(WebhookDelivery).where(WebhookDelivery.id.in_(ids), WebhookDelivery.state == "received")
         .values(state="processing")
     )
-    deliveries = session.scalars(
+    _process(session, list(session.scalars(
         select(WebhookDelivery).where(WebhookDelivery.id.in_(ids), WebhookDelivery.state == "processing")
         .order_by(WebhookDelivery.created_at)
-    ).all()
+    )))
+
+
+def _process(session: Session, deliveries: list[WebhookDelivery]) -> None:
     router = _Router(session)
     for delivery in deliveries:
         process_delivery(session, delivery, router)
@@ -404,6 +411,7 @@ def _inbound(session: Session, delivery: WebhookDelivery, channel: WhatsAppChann
         "message_id": message_id, "wamid": event.wamid, "wa_id": wa_id, "text": event.text,
         "reply_id": event.reply_id or event.button_payload, "reply_title": event.reply_title or event.button_text,
         "context_wamid": event.context_id, "media_id": event.media.id if event.media else None,
+        "occurred_at": occurred.isoformat(),
     })
     if matched is None:
         _notice(session, delivery, "unmatched_sender", {"from": wa_id, "user_id": event.user_id}, channel)

@@ -144,3 +144,22 @@ def bulk_insert(
         finally:
             cursor.close()
     return len(values)
+
+
+def insert_ignoring_duplicates(session: Any, table: sa.Table, keys: Sequence[str]) -> Any:
+    """``INSERT … ON CONFLICT (keys) DO NOTHING`` in the session's dialect: duplicates (a webhook delivered
+    twice, a job run again) are recognised by the database, atomically, with no savepoint round trips.
+    Add ``.values(...)`` and ``.returning(...)`` (drivers disagree on the rowcount of a skipped insert)."""
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        return pg_insert(table).on_conflict_do_nothing(index_elements=list(keys))
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    return sqlite_insert(table).on_conflict_do_nothing(index_elements=list(keys))
+
+
+def insert_once(session: Any, table: sa.Table, values: Mapping[str, Any], keys: Sequence[str]) -> bool:
+    """Inserts unless a row with the same unique ``keys`` exists; True when this call inserted it."""
+    statement = insert_ignoring_duplicates(session, table, keys).values(**values)
+    return session.execute(statement.returning(table.c.id)).first() is not None
