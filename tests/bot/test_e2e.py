@@ -580,6 +580,24 @@ def test_duplicated_webhooks_get_one_reply(stack: Stack) -> None:
     assert not after["duplicate_sends"]
 
 
+def test_a_reply_meta_turns_away_for_a_moment_is_sent_again(stack: Stack) -> None:
+    """At one message a second for the number, one of two simultaneous answers meets 130429 and goes out
+    once the bucket refills, instead of being dropped."""
+    phone = stack.debtor()
+    phone.start_verified()
+    throttled = int(stack.stats()["rejected_by_code"].get("130429", 0))
+    stack.sim_config(throughput_mps=1)
+    try:
+        wamids = [phone.post({"type": "text", "text": t}) for t in ("quanto eu devo?", "qual o valor da divida?")]
+        for wamid in wamids:
+            phone.wait_answered(wamid)
+    finally:
+        stack.sim_config(throughput_mps=80)
+    replies = phone.new()
+    assert int(stack.stats()["rejected_by_code"].get("130429", 0)) > throttled
+    assert len(replies) == 2 and all("Total atualizado" in body_of(r) for r in replies), replies
+
+
 def test_two_messages_at_once_each_answered_once(stack: Stack) -> None:
     phone = stack.debtor()
     phone.start_verified()

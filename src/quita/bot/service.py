@@ -9,8 +9,10 @@ conversation (actor ``bot``) and the wamids of offers are bound in the state for
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import logging
+import random
 import uuid
 from dataclasses import dataclass, replace
 from decimal import Decimal
@@ -45,12 +47,16 @@ from quita.portfolio import service as portfolio
 from quita.portfolio.models import ContactPoint, ContactStatus, Debt, Debtor, DebtStatus
 from quita.tenant.models import Creditor
 from quita.whatsapp import service as whatsapp
+from quita.whatsapp.domain.error_codes import ErrorClass, classify
 from quita.whatsapp.domain.errors import WhatsAppError
 from quita.whatsapp.domain.messages import TextMessage
 
 log = logging.getLogger("quita.bot")
 ACTOR = "bot"
 MAX_RETRIES = 5
+#: A reply Meta turned away for a moment is sent again within this many seconds (the pair rate limit asks for
+#: ~6 s); past that the person has likely left the chat, and the reply is logged as not sent.
+REPLY_RETRY_BUDGET_S, REPLY_ATTEMPTS = 15.0, 4
 _OPEN = (
     DebtStatus.OPEN,
     DebtStatus.IN_AGREEMENT,
@@ -360,16 +366,42 @@ async def _send(
     out: list[tuple[uuid.UUID, str | None, str | None]] = []
     for reply in replies:
         message_id = uuid.uuid4()
-        try:
-            result = await client.send(
-                to, reply.message, callback_data=str(message_id), last_inbound_at=last_inbound
-            )
-        except WhatsAppError as exc:
-            log.warning("bot reply not sent to %s: %s", to[-4:], exc)
-            out.append((message_id, None, None))
-            continue
-        out.append((message_id, result.wamid, result.wa_id))
+        wamid, wa_id = await _send_one(client, to, reply, message_id, last_inbound)
+        out.append((message_id, wamid, wa_id))
     return out
+
+
+async def _send_one(
+    client: Any, to: str, reply: Reply, message_id: uuid.UUID, last_inbound: dt.datetime
+) -> tuple[str | None, str | None]:
+    """One reply, sent again while Meta turns it away for a moment (throughput, the pair rate limit, a brief
+    outage) and the wait stays short enough for someone reading the chat. A request that may have gone through
+    (timeout, dropped connection) is never repeated: the debtor would read the answer twice."""
+    waited = 0.0
+    for attempt in range(REPLY_ATTEMPTS):
+        try:
+            result = await client.send(to, reply.message, callback_data=str(message_id), last_inbound_at=last_inbound)
+            return result.wamid, result.wa_id
+        except WhatsAppError as exc:
+            pause = _retry_pause(exc, attempt)
+            if pause is None or waited + pause > REPLY_RETRY_BUDGET_S or attempt == REPLY_ATTEMPTS - 1:
+                log.warning("bot reply not sent to %s: %s", to[-4:], exc)
+                return None, None
+            waited += pause
+            await asyncio.sleep(pause)
+    return None, None
+
+
+def _retry_pause(exc: WhatsAppError, attempt: int) -> float | None:
+    """Seconds to wait before sending ``exc``'s reply again, or None when it must not be sent again."""
+    if exc.in_doubt:
+        return None
+    verdict = classify(exc.code, exc.details)
+    if verdict.error_class is ErrorClass.RETRY_NOW:
+        return min(0.25 * 2**attempt, 2.0) * random.uniform(0.8, 1.2)
+    if verdict.error_class is ErrorClass.RETRY_LATER:
+        return (verdict.retry_after or 1.0) * random.uniform(1.0, 1.2)
+    return None
 
 
 def _send_first_charge(database: Database, inbound: Inbound, *, today: dt.date | None = None) -> None:
