@@ -16,11 +16,13 @@ the two on files with defects).
 
 from __future__ import annotations
 
+import csv
 import hashlib
+import re
 from collections.abc import Callable, Sequence
 from functools import partial
 from itertools import repeat
-from operator import itemgetter, methodcaller
+from operator import add, itemgetter, methodcaller
 from typing import Any
 
 import numpy as np
@@ -71,6 +73,35 @@ def derived_ids_hex(prefix: str, keys: Sequence[str]) -> tuple[list[str], list[i
     text = array.tobytes().hex()
     ids = [text[i:i + 32] for i in range(0, len(text), 32)]
     return ids, array.view(">u8")[:, 0].tolist()
+
+
+_LINE_BREAKS = re.compile("[\r\x00]")
+
+
+def split_text(text: str, delimiter: str) -> tuple[list[list[str]], list[str] | None] | None:
+    """The records of a block of CSV text, as ``csv.reader`` reads them, when the block has no quote
+    character (then a record is a line and a cell is what lies between delimiters; ``str.split`` does it
+    ~3x faster). Also, when no cell starts or ends with whitespace, each record joined as the fingerprint
+    joins stripped cells. ``None`` when the block needs the csv module (quotes, a lone carriage return,
+    a NUL, which csv rejects)."""
+    if '"' in text:
+        return None
+    if _LINE_BREAKS.search(text):
+        text = text.replace("\r\n", "\n")
+        if _LINE_BREAKS.search(text):
+            return None
+    lines = text.split("\n")
+    if not lines[-1]:
+        lines.pop()  # the block's last line break ends its last record
+    if lines and max(map(len, lines)) > csv.field_size_limit():
+        return None  # the csv module refuses such a field; so must this
+    rows = list(map(methodcaller("split", delimiter), lines))
+    if "" in lines:  # csv reads an empty line as a record without cells
+        rows = [row if line else [] for row, line in zip(rows, lines, strict=True)]
+    edge = re.escape(delimiter)
+    if re.search(f"(?:^|{edge})[^\\S\n]|[^\\S\n](?:{edge}|$)", text, re.MULTILINE):
+        return rows, None
+    return rows, list(map(add, map(methodcaller("replace", delimiter, "\x1f"), lines), repeat("\x1f")))
 
 
 class BlockParser:
@@ -145,7 +176,7 @@ class BlockParser:
         self._debt_tail = copy_line(preparer._debt_tail) if postgres else None
 
     # --- per-column helpers -----------------------------------------------------------------------------
-    def _column(self, name: str, column: list[str]) -> tuple[list[Any], list[Any], set[str]]:
+    def _column(self, name: str, column: Sequence[str]) -> tuple[list[Any], list[Any], set[str]]:
         """The Python values and driver forms of one column, and those of its raw values the row path
         rejects (their rows go through it)."""
         memo, rejects = self._memos[name], self._rejects[name]
@@ -182,9 +213,12 @@ class BlockParser:
         return debtor_hex, debtor_db, contacts_db, debtor_py
 
     # --- a block ----------------------------------------------------------------------------------------------
-    def parse(self, rows: list[list[str]], first: int) -> tuple[list[Any], list[int], int]:
+    def parse(self, rows: list[list[str]], first: int, joined: list[str] | None = None,
+              ) -> tuple[list[Any], list[int], int]:
         """Returns, per row (numbered from ``first``), a prepared row, ``None`` (blank) or ``False`` (to be
-        parsed row by row); the indexes of the ``False`` ones; the number of blank rows."""
+        parsed row by row); the indexes of the ``False`` ones; the number of blank rows. ``joined`` (from
+        ``split_text``) means no cell needs stripping and gives each row's cells joined as the
+        fingerprint joins them."""
         n = len(rows)
         if not n:
             return [], [], 0
@@ -195,9 +229,14 @@ class BlockParser:
             irregular = {i for i, row in enumerate(rows) if len(row) != width}
             rows = [filler if i in irregular else row for i, row in enumerate(rows)]
         slow = set(irregular)
-        columns = [list(map(str.strip, column)) for column in zip(*rows, strict=True)]
-        columns.append([""] * n)  # the empty cell absent fields point to
-        joined = list(map("\x1f".join, zip(*columns, strict=True)))
+        columns: list[Sequence[str]]
+        if joined is None:
+            columns = [list(map(str.strip, column)) for column in zip(*rows, strict=True)]
+            columns.append([""] * n)  # the empty cell absent fields point to
+            joined = list(map("\x1f".join, zip(*columns, strict=True)))
+        else:
+            columns = list(zip(*rows, strict=True))
+            columns.append([""] * n)
         blank: set[int] = set()
         if self.blank in joined:
             blank = {i for i, text in enumerate(joined) if text == self.blank} - irregular

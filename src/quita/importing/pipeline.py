@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from itertools import islice
 from typing import Any
 
-from quita.importing.columnar import BlockParser
+from quita.importing.columnar import BlockParser, split_text
 from quita.importing.domain.columns import ColumnMap
 from quita.importing.domain.rows import RowError, RowParser
 from quita.importing.prepared import Preparer
@@ -70,9 +70,9 @@ class _ChunkParser:
         parsed = self.parser.parse(cells, number)
         return parsed if isinstance(parsed, list) else self.prepare(parsed)
 
-    def feed_block(self, chunk: Chunk, rows: list[list[str]], first: int) -> None:
+    def feed_block(self, chunk: Chunk, rows: list[list[str]], first: int, joined: list[str] | None = None) -> None:
         """Consecutive rows numbered from ``first``, column by column (``columnar.BlockParser``)."""
-        prepared, slow, blank = self.block.parse(rows, first)
+        prepared, slow, blank = self.block.parse(rows, first, joined)
         for i in slow:
             prepared[i] = self._one(first + i, rows[i])
         if not slow and not blank:
@@ -122,8 +122,9 @@ def _parse_text(text: str, first: int) -> tuple[Chunk, int]:
     assert _worker is not None
     parser, delimiter = _worker
     chunk = Chunk()
-    rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
-    parser.feed_block(chunk, rows, first)
+    split = split_text(text, delimiter)
+    rows, joined = split if split is not None else (list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)), None)
+    parser.feed_block(chunk, rows, first, joined)
     return chunk, len(rows)
 
 
