@@ -187,6 +187,8 @@ def _drain(database: Database, chunk: int | None, *, stoppable: bool = False) ->
             for delivery_id in ids:
                 _process_one_isolated(database, delivery_id)
         handled += len(ids)
+        if len(ids) < size:  # the backlog was empty at the claim; what arrived since nudged a pump of its own
+            return handled
     return handled
 
 
