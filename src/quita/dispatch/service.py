@@ -91,8 +91,20 @@ def channels(session: Session) -> dict[uuid.UUID, ChannelInfo]:
 def _claim_columns() -> tuple[Any, ...]:
     """What a worker needs to send a row (the ``Claimed`` fields), read by claims and by reconciliation."""
     m = OutboxMessage
-    return (m.id, m.tenant_id, m.channel_id, m.debt_id, m.debtor_id, m.contact_id, m.recipient, m.kind,
-            m.template_name, m.template_language, m.template_params, m.attempts)
+    return (
+        m.id,
+        m.tenant_id,
+        m.channel_id,
+        m.debt_id,
+        m.debtor_id,
+        m.contact_id,
+        m.recipient,
+        m.kind,
+        m.template_name,
+        m.template_language,
+        m.template_params,
+        m.attempts,
+    )
 
 
 def claim(
@@ -257,18 +269,7 @@ def record(
     m = OutboxMessage
     sent = [o for o in outcomes if o.status == "sent"]
     if sent:
-        t: Any = m.__table__
-        session.execute(
-            update(t)
-            .where(
-                t.c.id == _b("b_id"),
-                or_(t.c.status == OutboxStatus.SENDING, t.c.status == OutboxStatus.UNKNOWN),
-            )
-            .values(
-                status=OutboxStatus.SENT, wamid=_b("b_wamid"), wa_id=_b("b_waid"), sent_at=now, updated_at=now
-            ),
-            [{"b_id": o.row.id, "b_wamid": o.wamid, "b_waid": (o.wa_id or "")[:20] or None} for o in sent],
-        )
+        _mark_sent(session, sent, now)
         if conversation:
             _record_conversations(session, sent)
     for o in outcomes:
@@ -312,6 +313,31 @@ def record(
                 .values(last_error_code=o.code, last_error=(o.reason or "")[:500], updated_at=now)
                 .execution_options(synchronize_session=False)
             )
+
+
+def _mark_sent(session: Session, sent: Sequence[Outcome], now: dt.datetime) -> None:
+    """``sending``/``unknown`` → ``sent`` with the wamid, one driver-level ``executemany`` for the batch:
+    the values go through the columns' own bind processors, without SQLAlchemy building a parameter dict
+    per row (the larger part of this statement's cost at hundreds of rows)."""
+    connection = session.connection()
+    dialect = connection.dialect
+    t: Any = OutboxMessage.__table__
+    mark = "?" if dialect.paramstyle == "qmark" else "%s"
+    row_id = t.c.id.type._cached_bind_processor(dialect) or (lambda v: v)
+    at = t.c.sent_at.type._cached_bind_processor(dialect)(now)
+    status = t.c.status.type._cached_bind_processor(dialect)
+    sent_status, sending, unknown = (
+        status(s) if status else s.value
+        for s in (OutboxStatus.SENT, OutboxStatus.SENDING, OutboxStatus.UNKNOWN)
+    )
+    connection.exec_driver_sql(
+        f"UPDATE {t.name} SET status = {mark}, wamid = {mark}, wa_id = {mark}, sent_at = {mark}, "
+        f"updated_at = {mark} WHERE id = {mark} AND status IN ({mark}, {mark})",
+        [
+            (sent_status, o.wamid, (o.wa_id or "")[:20] or None, at, at, row_id(o.row.id), sending, unknown)
+            for o in sent
+        ],
+    )
 
 
 def fail(

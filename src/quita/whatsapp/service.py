@@ -16,7 +16,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from sqlalchemy import bindparam, func, insert, or_, select, update
+from sqlalchemy import bindparam, func, or_, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -452,9 +452,14 @@ def record_outbound_batch(session: Session, records: Sequence[OutboundRecord]) -
     The same rows and the same chain, with a handful of statements instead of ~8 ORM round trips per
     message: one read of the contacts, one insert of the missing conversations, per conversation one
     ``UPDATE … RETURNING`` that reserves ``k`` sequence numbers (taking its write lock first, like
-    :func:`append_entry`), then every message and entry in one multi-row insert each. Parked statuses
-    are looked up once for the whole batch.
+    :func:`append_entry`), then every message and entry in one driver-level insert each
+    (:func:`quita.kit.db.bulk.bulk_insert`: ``executemany`` on SQLite, ``COPY`` on PostgreSQL, in the
+    session's transaction). Parked statuses are looked up once for the whole batch.
     """
+    import json
+
+    from quita.kit.db.bulk import bulk_insert
+
     if not records:
         return
     contact_ids = {r.contact_id for r in records if r.contact_id is not None}
@@ -489,50 +494,47 @@ def record_outbound_batch(session: Session, records: Sequence[OutboundRecord]) -
     conversation_ids = _conversation_ids(session, groups)
     now = utcnow()
     ids = random.Random()  # entry ids without a getrandom() syscall per row (it releases the GIL)
-    messages: list[dict[str, Any]] = []
-    entries: list[dict[str, Any]] = []
+    messages: list[tuple[Any, ...]] = []
+    entries: list[tuple[Any, ...]] = []
+    dumps = json.dumps  # what the JSON columns' bind processor does (None included: JSON null, as before)
     heads = _reserve_heads(session, {conversation_ids[key]: len(items) for key, items in groups.items()}, now)
     new_heads: list[dict[str, Any]] = []
+    occurred_at = now.astimezone(dt.UTC)
     for key, items in groups.items():
         conversation_id = conversation_ids[key]
         head = heads[conversation_id]
         seq, prev = head.entry_count - len(items), head.head_hash or GENESIS
-        occurred_at = now.astimezone(dt.UTC)
         # the same fields in canonical form for the hash, built from plain values (see plain_content_hash)
         plain: dict[str, Any] = {"conversation_id": str(conversation_id), "direction": "outbound",
-                 "occurred_at": canonical_time(occurred_at), "tenant_id": str(key[0])}
+                                 "occurred_at": canonical_time(occurred_at), "tenant_id": str(key[0])}
         for r, debtor_id, _wa_id in items:
             seq += 1
-            messages.append({
-                "id": r.message_id, "tenant_id": r.tenant_id, "channel_id": r.channel_id,
-                "conversation_id": conversation_id, "contact_id": r.contact_id, "debtor_id": debtor_id,
-                "direction": "outbound", "wamid": r.wamid, "kind": r.kind, "body": r.body,
-                "template_name": r.template_name, "template_params": r.template_params, "actor": r.actor,
-                "status": "accepted" if r.wamid else None, "status_at": now if r.wamid else None,
-                "occurred_at": now, "created_at": now,
-            })
+            messages.append((
+                r.message_id, r.tenant_id, r.channel_id, conversation_id, r.contact_id, debtor_id, r.wamid,
+                r.kind, dumps(r.body), r.template_name, dumps(r.template_params), r.actor,
+                "accepted" if r.wamid else None, now if r.wamid else None,
+            ))
             content: dict[str, Any] = {"type": r.kind}
+            params = r.template_params
             if r.template_name is not None:
-                content["template"] = {"name": r.template_name, "parameters": r.template_params}
+                content["template"] = {"name": r.template_name, "parameters": params}
             else:
                 content["body"] = r.body
-            fields = entry_fields(
-                tenant_id=r.tenant_id, conversation_id=conversation_id, seq=seq, direction="outbound",
-                actor=r.actor, kind=r.kind, content=content, message_id=r.message_id, wamid=r.wamid,
-                occurred_at=occurred_at,
-            )
-            params = r.template_params
             if r.template_name is not None and type(params) is list and all(type(p) is str for p in params):
                 plain.update(seq=seq, actor=r.actor, kind=r.kind, content=content,
                              message_id=str(r.message_id), wamid=r.wamid)
                 own = plain_content_hash(plain)
             else:
-                own = content_hash(fields)
+                own = content_hash(entry_fields(
+                    tenant_id=r.tenant_id, conversation_id=conversation_id, seq=seq, direction="outbound",
+                    actor=r.actor, kind=r.kind, content=content, message_id=r.message_id, wamid=r.wamid,
+                    occurred_at=occurred_at,
+                ))
             entry_hash = link_hash(prev, own)
-            entries.append({
-                "id": uuid.UUID(int=ids.getrandbits(128), version=4), "created_at": now, **fields, "prev_hash": prev, "content_hash": own,
-                "entry_hash": entry_hash,
-            })
+            entries.append((
+                uuid.UUID(int=ids.getrandbits(128), version=4), r.tenant_id, conversation_id, seq, r.actor,
+                r.kind, dumps(content), r.message_id, r.wamid, prev, own, entry_hash,
+            ))
             prev = entry_hash
         new_heads.append({"b_id": conversation_id, "b_head": prev, "b_wa": items[-1][2] or head.wa_id})
     table: Any = Conversation.__table__
@@ -541,9 +543,25 @@ def record_outbound_batch(session: Session, records: Sequence[OutboundRecord]) -
         .values(head_hash=bindparam("b_head"), wa_id=bindparam("b_wa")),
         new_heads,
     )
-    session.execute(insert(Message.__table__), messages)  # type: ignore[arg-type]
-    session.execute(insert(ConversationEntry.__table__), entries)  # type: ignore[arg-type]
+    # Driver-level inserts in the session's transaction (COPY on PostgreSQL): each column's bind processor
+    # still runs, without SQLAlchemy's per-row parameter building, the larger cost of a batch.
+    connection = session.connection()
+    message_table: Any = Message.__table__
+    entry_table: Any = ConversationEntry.__table__
+    constants = {"direction": "outbound", "occurred_at": occurred_at, "created_at": now}
+    bulk_insert(connection, message_table, _MESSAGE_COLUMNS, messages, constants, raw=("body", "template_params"))
+    bulk_insert(connection, entry_table, _ENTRY_COLUMNS, entries, constants, raw=("content",))
     _apply_parked_batch(session, records)
+
+
+_MESSAGE_COLUMNS = (
+    "id", "tenant_id", "channel_id", "conversation_id", "contact_id", "debtor_id", "wamid", "kind", "body",
+    "template_name", "template_params", "actor", "status", "status_at",
+)
+_ENTRY_COLUMNS = (
+    "id", "tenant_id", "conversation_id", "seq", "actor", "kind", "content", "message_id", "wamid",
+    "prev_hash", "content_hash", "entry_hash",
+)
 
 
 def _reserve_heads(session: Session, counts: Mapping[uuid.UUID, int], now: dt.datetime) -> dict[uuid.UUID, Any]:
