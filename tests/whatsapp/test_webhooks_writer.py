@@ -1,0 +1,63 @@
+"""The group-commit writers on their own: what one batch stores, duplicates inside one batch and across
+batches, and that a request's future resolves only once its row is committed."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import hashlib
+
+from sqlalchemy import select
+
+from quita.kit.db import Database
+from quita.whatsapp.models import WebhookDelivery
+from quita.whatsapp.webhooks import AsyncPgWriter, ChannelKeys, DeliveryWriter, Writer
+from tests.whatsapp.conftest import Setup
+
+
+def _keys(wa: Setup) -> ChannelKeys:
+    return ChannelKeys(wa.channel_id, wa.tenant_id, "secret", "verify")
+
+
+def _rows(database: Database) -> dict[str, WebhookDelivery]:
+    with database.transaction() as session:
+        return {d.dedupe_key: d for d in session.scalars(select(WebhookDelivery))}
+
+
+async def _store_concurrently(writer: Writer, keys: ChannelKeys, items: list[tuple[str, bytes, str, str | None]],
+                              database: Database) -> None:
+    async def one(key: str, body: bytes, state: str, problem: str | None) -> None:
+        await writer.store(body, keys, key, state=state, problem=problem)
+        assert key in _rows(database)  # acknowledged => committed and visible to another connection
+
+    await asyncio.gather(*(one(*item) for item in items))
+
+
+def test_a_batch_stores_every_column_and_keeps_one_row_per_key(database: Database, wa: Setup) -> None:
+    keys = _keys(wa)
+    items = [(f"{n:064x}", b'{"n": %d}' % n, "received", None) for n in range(40)]
+    items.append((f"{3:064x}", b'{"n": 3}', "received", None))  # the same delivery twice in flight
+    items.append(("f" * 64, b"\x00not json", "unparseable", "corpo assinado n\u00e3o \u00e9 JSON"))
+    before = dt.datetime.now(dt.UTC)
+
+    async def main() -> None:
+        writer: Writer = DeliveryWriter(database) if database.is_sqlite else AsyncPgWriter(database)
+        try:
+            await _store_concurrently(writer, keys, items, database)
+            await _store_concurrently(writer, keys, items[:5], database)  # redeliveries in later batches
+        finally:
+            if isinstance(writer, AsyncPgWriter):
+                await writer.aclose()
+            else:
+                writer.close()
+
+    asyncio.run(main())
+    rows = _rows(database)
+    assert len(rows) == 41
+    for key, body, state, problem in items:
+        row = rows[key]
+        assert (row.body, row.state, row.problem) == (body, state, problem)
+        assert row.body_sha256 == hashlib.sha256(body).hexdigest()
+        assert (row.tenant_id, row.channel_id) == (wa.tenant_id, wa.channel_id)
+        assert row.created_at >= before - dt.timedelta(seconds=1)
+        assert (row.processed_at is not None) == (state != "received")
