@@ -129,11 +129,11 @@ class _Gate:
     def local_today(self, debt_id: uuid.UUID, override: dt.date | None) -> dt.date:
         if override is not None:
             return override
-        from quita.cadence.planner import _local_tz
+        from quita.cadence.planner import local_tz
 
         debt = self.debts[debt_id]
         contact = self.facts.contacts.get(debt.debtor_id)
-        tz = _local_tz(self.facts.debtors.get(debt.debtor_id), contact.value if contact else None)
+        tz = local_tz(self.facts.debtors.get(debt.debtor_id), contact.value if contact else None)
         return self.now.astimezone(tz).date()
 
 
@@ -141,7 +141,7 @@ def _load_gate(
     session: Session, tenant_id: uuid.UUID, debt_ids: Sequence[uuid.UUID], now: dt.datetime
 ) -> _Gate:
     from quita.cadence.facts import load_batch_facts
-    from quita.cadence.planner import SAO_PAULO, _BatchPlanner, tenant_context
+    from quita.cadence.planner import SAO_PAULO, BatchPlanner, tenant_context
 
     ctx = tenant_context(session, tenant_id, now)
     rows = {
@@ -156,7 +156,7 @@ def _load_gate(
         session, tenant_id, list(rows), [r.debtor_id for r in rows.values()], now=now,
         today=now.astimezone(SAO_PAULO).date(),
     )  # fmt: skip
-    return _Gate(ctx, facts, _BatchPlanner(ctx, facts, now), now, rows)
+    return _Gate(ctx, facts, BatchPlanner(ctx, facts, now), now, rows)
 
 
 # --------------------------------------------------------------------------- the tick
@@ -439,7 +439,7 @@ def _remind(
     spec = MessageSpec(template, LANGUAGE, params)
     confirmed = (debt.debtor_id, contact.id) in facts.confirmed
     row = gate.debts[debt.id]
-    decision = gate.planner._gate(
+    decision = gate.planner.gate(
         row, debtor, contact, creditor, info, spec, kind, shows_debt(params), confirmed
     )
     if decision.outcome == Outcome.DEFERRED:

@@ -134,7 +134,7 @@ class TenantContext:
     counted_recipients: set[str] = field(default_factory=set)
 
 
-def _local_tz(debtor: DebtorRow | None, phone: str | None) -> ZoneInfo:
+def local_tz(debtor: DebtorRow | None, phone: str | None) -> ZoneInfo:
     ddd = _ddd(phone)
     try:
         ibge = int(debtor.ibge_code) if debtor and debtor.ibge_code else None
@@ -250,7 +250,7 @@ def _paused(reason: str) -> dict[str, str]:
     }
 
 
-class _BatchPlanner:
+class BatchPlanner:
     """Decides one batch; pure apart from the facts handed in."""
 
     def __init__(self, ctx: TenantContext, facts: BatchFacts, now: dt.datetime) -> None:
@@ -264,7 +264,7 @@ class _BatchPlanner:
         creditor = ctx.creditors.get(row.creditor_id)
         if debtor is None or creditor is None:
             return None
-        tz = _local_tz(debtor, contact.value if contact else None)
+        tz = local_tz(debtor, contact.value if contact else None)
         today = self.now.astimezone(tz).date()
         view = DebtView(
             row.status, row.principal, row.due_date, frozenset(row.tags or ()), debtor.uf, creditor.cnpj
@@ -347,7 +347,7 @@ class _BatchPlanner:
                     )
                 ],
             )
-        decision = self._gate(row, debtor, contact, creditor, template, spec, kind, discloses, confirmed)
+        decision = self.gate(row, debtor, contact, creditor, template, spec, kind, discloses, confirmed)
         if decision.outcome == Outcome.ALLOWED:
             facts.attempts[row.debtor_id].append(self.now)
             ctx.counted_recipients.add(contact.value)
@@ -359,7 +359,7 @@ class _BatchPlanner:
             decision,
         )
 
-    def _gate(
+    def gate(
         self,
         row: Any,
         debtor: DebtorRow,
@@ -643,7 +643,7 @@ def plan_tenant(
             facts = load_batch_facts(
                 session, tenant_id, [r.id for r in rows], [r.debtor_id for r in rows], now=now, today=today
             )
-            planner = _BatchPlanner(ctx, facts, now)
+            planner = BatchPlanner(ctx, facts, now)
             items: list[PlanItem] = []
             for row in rows:
                 item = planner.decide(row)
