@@ -55,20 +55,21 @@ def bench_webhooks(
 
     results = run(["sqlite", "postgresql"] if db == "both" else [db], postgres_url, seconds, connections, workers)
     table = Table(title=f"quita bench webhooks — {connections} conexões, {seconds:.0f} s por caso")
-    for column in ("caso", "aceitos", "erros", "segundos", "por s", "÷ endpoint vazio", "gravados", "meta", "ok?"):
+    for column in ("caso", "aceitos", "erros", "segundos", "por s", "÷ endpoint vazio", "CPU servidor ms/req",
+                   "gravados", "meta", "ok?"):
         table.add_column(column, justify="left" if column == "caso" else "right")
     bare_rate = 0.0
     for r in results:
         if r.stored is None:
             bare_rate = r.rate
             table.add_row(r.name, f"{r.requests:,}", str(r.errors), f"{r.seconds:.1f}", f"{r.rate:,.0f}", "1.000",
-                          "", "", "")
+                          f"{r.cpu_ms_per_request:.3f}", "", "", "")
             continue
         ratio = r.rate / bare_rate if bare_rate else 0.0
         target = 3000 if "PostgreSQL" in r.name else None
         ok = ratio >= 0.5 and (target is None or r.rate >= target) and r.stored >= r.requests
         table.add_row(r.name, f"{r.requests:,}", str(r.errors), f"{r.seconds:.1f}", f"{r.rate:,.0f}", f"{ratio:.3f}",
-                      f"{r.stored:,}", f"≥ {target:,}/s, ≥ 0,5×" if target else "≥ 0,5×", "sim" if ok else "NÃO")
+                      f"{r.cpu_ms_per_request:.3f}", f"{r.stored:,}", f"≥ {target:,}/s, ≥ 0,5×" if target else "≥ 0,5×", "sim" if ok else "NÃO")
     console.print(table)
 
 
