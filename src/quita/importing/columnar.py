@@ -177,7 +177,11 @@ class BlockParser:
             "creditor_cnpj": (cnpj("creditor_cnpj"), preparer.creditor_of),
             "tags": (_tag_set, tags_db),
         }
-        self._memos: dict[str, dict[str, tuple[Any, Any]]] = {name: {} for name in self._fields}
+        self._py_memos: dict[str, dict[str, Any]] = {name: {} for name in self._fields}
+        self._db_memos: dict[str, dict[str, Any]] = {name: {} for name in self._fields}
+        # Python values travel only when rows may already exist (see Preparer.keep_python); the creditor's
+        # CNPJ always does, and contract and installment make the id when the file has no id column.
+        self._py_needed = set(self._fields) if preparer.keep_python else {"creditor_cnpj", "contract", "installment"}
         self._rejects: dict[str, set[str]] = {name: set() for name in self._fields}
         self._bad_parties: set[tuple[str, ...]] = set()
         self._keep = preparer.keep_python
@@ -185,24 +189,25 @@ class BlockParser:
         self._debt_tail = copy_line(preparer._debt_tail) if postgres else None
 
     # --- per-column helpers -----------------------------------------------------------------------------
-    def _column(self, name: str, column: Sequence[str]) -> tuple[list[Any], list[Any], set[str]]:
-        """The Python values and driver forms of one column, and those of its raw values the row path
-        rejects (their rows go through it)."""
-        memo, rejects = self._memos[name], self._rejects[name]
-        if len(memo) > CACHE_LIMIT:
-            memo.clear()
+    def _column(self, name: str, column: Sequence[str]) -> tuple[list[Any] | None, list[Any], set[str]]:
+        """The Python values (when needed) and driver forms of one column, and those of its raw values the
+        row path rejects (their rows go through it)."""
+        py_memo, db_memo, rejects = self._py_memos[name], self._db_memos[name], self._rejects[name]
+        if len(db_memo) > CACHE_LIMIT:
+            py_memo.clear()
+            db_memo.clear()
             rejects.clear()
         validate, convert = self._fields[name]
         distinct = set(column)
-        for raw in distinct.difference(memo):
+        for raw in distinct.difference(db_memo):
             value = validate(raw)
             if value is _BAD:
                 rejects.add(raw)
-                memo[raw] = (None, "")
+                py_memo[raw], db_memo[raw] = None, ""
             else:
-                memo[raw] = (value, convert(value))
-        found = list(map(memo.__getitem__, column))
-        return list(map(itemgetter(0), found)), list(map(itemgetter(1), found)), distinct & rejects
+                py_memo[raw], db_memo[raw] = value, convert(value)
+        py = list(map(py_memo.__getitem__, column)) if name in self._py_needed else None
+        return py, list(map(db_memo.__getitem__, column)), distinct & rejects
 
     def _party(self, key: tuple[str, ...]) -> Any:
         """Debtor and contacts of one distinct tuple of raw cells: (debtor id, debtor row, contact rows,
@@ -272,7 +277,7 @@ class BlockParser:
             slow.update(i for i, key in enumerate(keys) if key in bad_parties)
 
         # Debt: one validation per distinct raw value of each column.
-        py: dict[str, list[Any]] = {}
+        py: dict[str, Any] = {}
         db: dict[str, list[Any]] = {}
         for name in self._fields:
             column = columns[self._debt_at[name]]
