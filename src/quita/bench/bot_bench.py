@@ -6,7 +6,8 @@ layer of each server (a middleware wrapped around Quita's app, which itself fron
 one wrapped around the simulator), with the wall clock shared by both processes.
 
 Quita runs as ``quita serve`` does (its app under uvicorn in a separate process, SQLite, the in-process job
-runner); the simulator runs in this process on a thread; the conversations are driven from here through the
+runner); the simulator runs in a process of its own too, as Meta is elsewhere in production (in the driver's
+process, next to 50 threads, its clock read late); the conversations are driven from here through the
 simulator's control API (``/_sim/inbound``), as the phone page does: each conversation sends its next message
 only once the answer to the previous one arrived (a person reads before typing), so exactly ``conversations``
 messages are in flight. The path measured is the whole of issue 6's: signed webhook stored (group commit),
@@ -155,9 +156,13 @@ class ArrivalClock:
         self.app = app
         self.lock = threading.Lock()
         self.arrivals: dict[str, list[float]] = defaultdict(list)
-        self.changed = threading.Condition(self.lock)
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http" and scope["path"] == "/_bench/arrivals":
+            with self.lock:
+                notes = json.dumps(self.arrivals).encode()
+            await _answer(send, notes)
+            return
         if scope["type"] != "http" or scope["method"] != "POST" or not scope["path"].endswith("/messages"):
             await self.app(scope, receive, send)
             return
@@ -168,9 +173,8 @@ class ArrivalClock:
         except ValueError:
             to = ""
         if to:
-            with self.changed:
+            with self.lock:
                 self.arrivals[to[-8:]].append(arrived)
-                self.changed.notify_all()
         replayed = False
 
         async def replay() -> dict[str, Any]:
@@ -181,6 +185,54 @@ class ArrivalClock:
             return await receive()
 
         await self.app(scope, replay, send)
+
+
+
+def sim_app() -> Any:
+    """The simulator (uvicorn ``--factory`` target, its own process, as in production) with the arrival clock
+    in front; its configuration comes from ``QUITA_BENCH_SIM_CONFIG`` (JSON)."""
+    from quita.simulator.app import create_app as create_simulator
+    from quita.simulator.whatsapp.schemas import SimConfig
+
+    return ArrivalClock(create_simulator(SimConfig.model_validate_json(os.environ["QUITA_BENCH_SIM_CONFIG"])))
+
+
+class ArrivalMirror:
+    """The driver's copy of the simulator's arrival notes, refreshed by one polling thread. The polling only
+    decides when a simulated person reads an answer (they then think for seconds); the latency itself is
+    taken from the simulator's own clock."""
+
+    POLL_S = 0.02
+
+    def __init__(self, sim_url: str) -> None:
+        self.sim_url = sim_url
+        self.arrivals: dict[str, list[float]] = defaultdict(list)
+        self.changed = threading.Condition()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._poll, name="bench-arrivals", daemon=True)
+
+    def __enter__(self) -> ArrivalMirror:
+        self.refresh()
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+
+    def refresh(self, client: httpx.Client | None = None) -> None:
+        notes = (client or httpx).get(f"{self.sim_url}/_bench/arrivals", timeout=10).json()
+        with self.changed:
+            self.arrivals.update(notes)
+            self.changed.notify_all()
+
+    def _poll(self) -> None:
+        with httpx.Client() as client:
+            while not self._stop.wait(self.POLL_S):
+                try:
+                    self.refresh(client)
+                except httpx.HTTPError:
+                    continue
 
     def wait_for(self, number: str, count: int, timeout: float) -> float | None:
         """The arrival time of the ``count``-th reply to ``number`` (1-based), or None after ``timeout``."""
@@ -298,54 +350,41 @@ def _cpf_529(n: int) -> str:
     return "".join(map(str, digits))
 
 
-def _serve(url: str, port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
+def _serve(factory: str, port: int, env: dict[str, str], ready_path: str) -> subprocess.Popen[bytes]:
+    """``factory`` under uvicorn in a process of its own; returns once ``ready_path`` answers 200."""
     process = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "--factory", "quita.bench.bot_bench:bench_app", "--host", "127.0.0.1",
-         "--port", str(port), "--log-level", "warning", "--no-access-log"],
-        env={**env, "QUITA_DATABASE_URL": url}, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        [sys.executable, "-m", "uvicorn", "--factory", factory, "--host", "127.0.0.1", "--port", str(port),
+         "--log-level", "warning", "--no-access-log"],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
     )  # fmt: skip
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(
-                f"server exited: {process.stderr.read().decode()[-2000:] if process.stderr else ''}"
+                f"{factory} exited: {process.stderr.read().decode()[-2000:] if process.stderr else ''}"
             )
         try:
-            if httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200:
+            if httpx.get(f"http://127.0.0.1:{port}{ready_path}", timeout=1).status_code == 200:
                 return process
         except httpx.HTTPError:
             time.sleep(0.1)
     process.kill()
-    raise RuntimeError("server did not start")
+    raise RuntimeError(f"{factory} did not start")
 
 
-class _SimServer:
-    def __init__(self, app: Any, port: int) -> None:
-        import uvicorn
-
-        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
-                                                    access_log=False, lifespan="on"))  # fmt: skip
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-
-    def __enter__(self) -> _SimServer:
-        self.thread.start()
-        deadline = time.monotonic() + 20
-        while not self.server.started:
-            if time.monotonic() > deadline or not self.thread.is_alive():
-                raise RuntimeError("simulator did not start")
-            time.sleep(0.02)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=15)
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
 
 
 def _conversations(
     case: Case,
     sim_url: str,
     quita_url: str,
-    clock: ArrivalClock,
+    clock: ArrivalMirror,
     phones: list[str],
     turns: int,
     timeout: float,
@@ -399,7 +438,6 @@ def run(conversations: int = 50, turns: int = 6, think: float = 0.0, timeout: fl
     from cryptography.fernet import Fernet
 
     from quita.bot.nlu.classifier import cache_dir
-    from quita.simulator.app import create_app as create_simulator
     from quita.simulator.whatsapp.schemas import PhoneNumberConfig, SimConfig
 
     with tempfile.TemporaryDirectory(prefix="quita-bench-bot-") as tmp:
@@ -413,30 +451,31 @@ def run(conversations: int = 50, turns: int = 6, think: float = 0.0, timeout: fl
         os.environ["QUITA_SECRET_KEY"] = key
         _prepare(url, sim_url, warm + bot_phones)
         env = {**os.environ, "QUITA_SECRET_KEY": key, "QUITA_DATA_DIR": tmp, "QUITA_NLU_CACHE_DIR": str(cache_dir()),
-               "QUITA_EMBEDDED_DISPATCH": "0", "QUITA_BENCH_SIM_URL": sim_url, "QUITA_LOG_LEVEL": "warning"}  # fmt: skip
+               "QUITA_EMBEDDED_DISPATCH": "0", "QUITA_BENCH_SIM_URL": sim_url, "QUITA_LOG_LEVEL": "warning",
+               "QUITA_DATABASE_URL": url}  # fmt: skip
         config = SimConfig(
             token=TOKEN, app_secret=SECRET, waba_id=WABA_ID,
             phone_numbers=[PhoneNumberConfig(phone_number_id=PHONE_ID, display_phone_number="5511999990088")],
             webhook_url=f"{quita_url}/_bench/echo", throughput_mps=1000, pair_interval_s=0.001, pair_burst=100,
             status_webhooks="off", legacy_wa_id_min_ddd=None,
         )  # fmt: skip
-        clock = ArrivalClock(create_simulator(config))
-        server = _serve(url, quita_port, env)
+        simulator = _serve("quita.bench.bot_bench:sim_app", sim_port,
+                           {**env, "QUITA_BENCH_SIM_CONFIG": config.model_dump_json()}, "/_bench/arrivals")  # fmt: skip
         try:
-            with _SimServer(clock, sim_port):
-                echo = Case("linha de base: webhook → eco imediato (sem banco, sem job)")
-                _conversations(echo, sim_url, quita_url, clock, echo_phones, turns, timeout, think, server.pid)
-                httpx.post(f"{sim_url}/_sim/config", json={"webhook_url": f"{quita_url}/webhooks/whatsapp"},
-                           timeout=10).raise_for_status()  # fmt: skip
-                _conversations(Case("aquecimento"), sim_url, quita_url, clock, warm, len(TURNS), 120.0)
-                bot = Case(f"bot: webhook → resposta ({conversations} conversas simultâneas)")
-                _conversations(bot, sim_url, quita_url, clock, bot_phones, turns, timeout, think, server.pid)
-        finally:
-            server.terminate()
+            server = _serve("quita.bench.bot_bench:bench_app", quita_port, env, "/health")
             try:
-                server.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                server.kill()
+                with ArrivalMirror(sim_url) as clock:
+                    echo = Case("linha de base: webhook → eco imediato (sem banco, sem job)")
+                    _conversations(echo, sim_url, quita_url, clock, echo_phones, turns, timeout, think, server.pid)
+                    httpx.post(f"{sim_url}/_sim/config", json={"webhook_url": f"{quita_url}/webhooks/whatsapp"},
+                               timeout=10).raise_for_status()  # fmt: skip
+                    _conversations(Case("aquecimento"), sim_url, quita_url, clock, warm, len(TURNS), 120.0)
+                    bot = Case(f"bot: webhook → resposta ({conversations} conversas simultâneas)")
+                    _conversations(bot, sim_url, quita_url, clock, bot_phones, turns, timeout, think, server.pid)
+            finally:
+                _stop(server)
+        finally:
+            _stop(simulator)
     return [echo, bot]
 
 
