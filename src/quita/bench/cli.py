@@ -101,8 +101,9 @@ def bench_plan(
 def bench_bot(
     conversations: int = typer.Option(50, "--conversations", min=1, max=500),
     turns: int = typer.Option(6, "--turns", min=1, max=100, help="mensagens por conversa"),
-    think: float = typer.Option(0.0, "--think", min=0.0, max=60.0,
-                                help="segundos médios que a pessoa leva para ler e responder (0 = de imediato)"),
+    think: float = typer.Option(3.0, "--think", min=0.0, max=60.0,
+                                help="segundos médios que a pessoa leva para ler e responder (0 = de imediato: "
+                                     "teste de saturação, não de conversa)"),
 ) -> None:
     """Latência do bot: do webhook recebido à resposta no simulador (p50/p95/p99), ao lado de um eco imediato."""
     from quita.bench.bot_bench import print_table, run
