@@ -281,3 +281,37 @@ def test_parallel_workers_start_without_the_parents_main_module(
     summary = run(database, make_tenant(database), path, workers=1, batch_size=100)
     assert (summary.read, summary.imported) == (300, 300)
     assert (getattr(main, "__spec__", None), getattr(main, "__file__", None)) == before
+
+
+def test_first_load_inserts_on_a_database_thread_and_a_failure_there_applies_nothing(
+    database: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A first load's inserts run on a database thread, one batch behind the parsing: an error there
+    must reach the caller (whose transaction then rolls back), not be lost with the thread."""
+    from quita.importing import service
+
+    tenant_id = make_tenant(database)
+    path = write_csv(tmp_path / "c.csv", [good_row(i) for i in range(1, 41)])
+    real = service.write_ready
+    threads: set[str] = set()
+    debt_batches = 0
+
+    def failing_second_debt_batch(connection: object, table: object, columns: object, rows: object) -> int:
+        nonlocal debt_batches
+        import threading
+
+        threads.add(threading.current_thread().name)
+        if getattr(table, "name", "") == "debts":
+            debt_batches += 1
+            if debt_batches == 2:
+                raise RuntimeError("falha simulada no banco")
+        return real(connection, table, columns, rows)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(service, "write_ready", failing_second_debt_batch)
+    with pytest.raises(RuntimeError, match="falha simulada"):
+        run(database, tenant_id, path, batch_size=10, workers=0)
+    assert all(name.startswith("import-db") for name in threads)
+    assert (count(database, Debt), count(database, Debtor), count(database, ContactPoint)) == (0, 0, 0)
+    monkeypatch.setattr(service, "write_ready", real)
+    summary = run(database, tenant_id, path, batch_size=10, workers=0)
+    assert (summary.read, summary.imported) == (40, 40) and count(database, Debt) == 40

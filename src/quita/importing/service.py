@@ -11,6 +11,7 @@ import datetime as dt
 import time
 import uuid
 from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import asdict, dataclass, field
 from itertools import chain
 from operator import itemgetter
@@ -90,6 +91,30 @@ class _BatchWriter:
         # Debtors inserted or updated and contacts inserted by this import, as 64-bit keys.
         self._debtors_touched = KeySet()
         self._contacts_written = KeySet()
+        # A first load only inserts, and decides what to insert from memory: the inserts of one batch run
+        # on a database thread while this one picks the next batch (the driver and the database work
+        # without the GIL). One batch at a time, in order; its failure surfaces at the next flush().
+        self._inserter = ThreadPoolExecutor(1, thread_name_prefix="import-db") if self.fresh else None
+        self._pending: Future[None] | None = None
+
+    def flush(self) -> None:
+        """Waits for the batch in flight, re-raising its error; the connection is this thread's again."""
+        pending, self._pending = self._pending, None
+        if pending is not None:
+            pending.result()
+
+    def close(self) -> None:
+        """Waits for the batch in flight (without raising: the caller is raising already, or flushed)."""
+        if self._pending is not None:
+            wait([self._pending])
+            self._pending = None
+        if self._inserter is not None:
+            self._inserter.shutdown()
+
+    def _insert(self, debtors: list[Any], contacts: list[Any], debts: list[Any]) -> None:
+        write_ready(self.connection, Debtor.__table__, DEBTOR_INSERT_COLUMNS, debtors)  # type: ignore[arg-type]
+        write_ready(self.connection, ContactPoint.__table__, CONTACT_INSERT_COLUMNS, contacts)  # type: ignore[arg-type]
+        write_ready(self.connection, Debt.__table__, DEBT_INSERT_COLUMNS, debts)  # type: ignore[arg-type]
 
     def write(self, rows: list[tuple[Any, ...]]) -> None:
         now = self.now
@@ -119,11 +144,15 @@ class _BatchWriter:
         touched = new_rows + changed_rows
         if not touched:
             return
-        self._write_debtors(touched, now)
-        self._write_contacts(touched, now)
-        if new_rows:
-            write_ready(self.connection, Debt.__table__, DEBT_INSERT_COLUMNS, list(map(_DEBT_DB, new_rows)))  # type: ignore[arg-type]
-            self.summary.imported += len(new_rows)
+        debtors = self._debtors_to_insert(touched, now)
+        contacts = self._contacts_to_insert(touched)
+        debts = list(map(_DEBT_DB, new_rows))
+        self.summary.imported += len(new_rows)
+        if self._inserter is not None:
+            self.flush()
+            self._pending = self._inserter.submit(self._insert, debtors, contacts, debts)
+            return
+        self._insert(debtors, contacts, debts)
         events = []
         for row in changed_rows:
             assert row.debt_py is not None
@@ -152,7 +181,8 @@ class _BatchWriter:
         return {"tenant_id": self.tenant_id, "actor": self.actor, "action": action, "entity_type": entity,
                 "entity_id": entity_id, "before": before, "after": {**after, "_import_row": row}}
 
-    def _write_debtors(self, rows: list[Any], now: dt.datetime) -> None:
+    def _debtors_to_insert(self, rows: list[Any], now: dt.datetime) -> list[Any]:
+        """The new debtors' rows; known debtors whose facts changed are updated (with an audit event)."""
         ids = list(map(_DEBTOR_ID, rows))
         first: dict[str, Any] = dict.fromkeys(ids)  # in file order; the first row of a debtor in the file wins
         first.update(zip(reversed(ids), reversed(rows), strict=True))
@@ -161,7 +191,7 @@ class _BatchWriter:
         latest = {h: row for (h, row), key, old in zip(first.items(), keys, touched.settled(keys), strict=True)
                   if not old and key not in touched}
         if not latest:
-            return
+            return []
         existing: dict[str, Any] = {}
         if not self.fresh:
             existing = {
@@ -190,10 +220,10 @@ class _BatchWriter:
                 self.connection.execute(update(Debtor).where(Debtor.id == debtor_id).values(**after, updated_at=now))
                 events.append(self._event("debtor.updated_by_import", "debtor", debtor_id, before, after, row.row))
         touched.settle()
-        write_ready(self.connection, Debtor.__table__, DEBTOR_INSERT_COLUMNS, inserts)  # type: ignore[arg-type]
         audit.record_many(self.session, events)
+        return inserts
 
-    def _write_contacts(self, rows: list[Any], now: dt.datetime) -> None:
+    def _contacts_to_insert(self, rows: list[Any]) -> list[Any]:
         """Contacts are only ever added by an import: status, opt-out and WhatsApp identity are
         learnt by Quita and must not be overwritten by a creditor's file."""
         candidates: dict[str, Any] = dict(chain.from_iterable(map(_CONTACTS_DB, rows)))  # the last row wins
@@ -202,7 +232,7 @@ class _BatchWriter:
         wanted = {h: c for (h, c), key, old in zip(candidates.items(), keys, written.settled(keys), strict=True)
                   if not old and key not in written}
         if not wanted:
-            return
+            return []
         if not self.fresh:
             present = {
                 i.hex
@@ -218,7 +248,7 @@ class _BatchWriter:
         for key in wanted:
             written.add(int(key[:16], 16))
         written.settle()
-        write_ready(self.connection, ContactPoint.__table__, CONTACT_INSERT_COLUMNS, list(wanted.values()))  # type: ignore[arg-type]
+        return list(wanted.values())
 
 
 def import_file(
@@ -243,12 +273,14 @@ def import_file(
     summary = ImportSummary()
     summary.creditors = {c.cnpj: c.id for c in tenants.list_creditors(session, tenant_id)}
     source = open_source(path)
+    closing: list[Callable[[], None]] = []
     try:
         cmap = resolve_columns(source.header, mapping)
         summary.ignored_columns = cmap.ignored
         summary.source_kind, summary.encoding = source.kind, source.encoding
         now = utcnow()
         writer = _BatchWriter(session, tenant_id, actor, job_id, summary, now)
+        closing.append(writer.close)
         preparer = {
             "tenant_id": tenant_id, "dialect_name": session.get_bind().dialect.name,
             "creditors": {cnpj: cid.hex for cnpj, cid in summary.creditors.items()},
@@ -282,10 +314,13 @@ def import_file(
                 writer.write(accepted)
                 if progress is not None:
                     progress(source.position(), source.total)
+            writer.flush()  # every row written before the report is published
             summary.error_report = report.publish()
         if progress is not None:
             progress(source.total, source.total)
     finally:
+        for close in closing:
+            close()
         source.close()
     summary.seconds = time.perf_counter() - started
     audit.record(
