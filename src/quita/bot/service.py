@@ -265,6 +265,9 @@ def handle_inbound(database: Database, payload: dict[str, Any], *, today: dt.dat
             if event is None:
                 return Handled()
             outcome = decide(state, event, facts)
+            # Reads before the first write: on SQLite the write lock (one writer per process at a time) is then
+            # held only for the writes, not for this transaction's lookups too.
+            sending = _sending_context(session, inbound)
             # The compare-and-set first (a lost race retries from a fresh read), then the wamid: a message
             # already answered (a job run twice) inserts nothing, and the rollback undoes the compare-and-set.
             if not _save(session, row, outcome.state):
@@ -280,7 +283,6 @@ def handle_inbound(database: Database, payload: dict[str, Any], *, today: dt.dat
                 extra.extend(apply_command(session, inbound, row, debt, facts, command))
             outcome = replace(outcome, replies=(*outcome.replies, *extra))
             conversation_row_id = row.id
-            sending = _sending_context(session, inbound) if outcome.replies else None
         sent = send_replies(database, inbound, outcome.replies, bind_to=conversation_row_id, context=sending)
         if any(isinstance(c, cmd.CreateAgreement) for c in outcome.commands):
             _send_first_charge(database, inbound, today=day)
