@@ -59,6 +59,7 @@ DDD_TO_UF: Mapping[int, str] = MappingProxyType(
 )
 
 _ALLOWED = re.compile(r"\+?[\d\s().\-/]*")
+_NON_DIGITS = re.compile(r"\D")
 
 
 class InvalidPhone(ValueError):
@@ -151,7 +152,7 @@ def normalise_phone(raw: str, *, default_ddd: int | None = None) -> Phone:
         raise InvalidPhone("telefone vazio")
     if not _ALLOWED.fullmatch(text):
         raise InvalidPhone("telefone com caracteres inválidos")
-    digits = re.sub(r"\D", "", text)
+    digits = _NON_DIGITS.sub("", text)
     if not digits:
         raise InvalidPhone("telefone sem dígitos")
     if text.startswith("+"):
