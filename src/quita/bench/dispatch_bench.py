@@ -359,9 +359,11 @@ def _fresh_db(kind: str, tmp: Path, postgres_url: str) -> tuple[str, Any]:
 def _measured(sim: Simulator, work: Any) -> DispatchBenchResult:
     """Runs one case and adds the CPU it cost per message, here and in the simulator: CPU time holds
     when the wall-clock rate swings with the load other work puts on the machine. Both the raw client
-    and the dispatcher run on the loop ``quita serve`` and ``quita worker`` give the dispatcher."""
-    from quita.dispatch.worker import new_event_loop
+    and the dispatcher run on the loop ``quita serve`` and ``quita worker`` give the dispatcher, after the
+    same ``settle_heap`` those processes do at start-up."""
+    from quita.dispatch.worker import new_event_loop, settle_heap
 
+    settle_heap()  # as the dispatcher's processes do at start-up; the raw client gets the same
     cpu, sim_cpu = time.process_time(), sim.cpu()
     with asyncio.Runner(loop_factory=new_event_loop) as runner:  # the dispatcher's own kind of loop
         result: DispatchBenchResult = runner.run(work)

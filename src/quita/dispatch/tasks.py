@@ -14,7 +14,7 @@ import threading
 
 from quita.cadence.tasks import PlannerLoop
 from quita.dispatch.limits import Limiter, MemoryLimiter, RedisLimiter
-from quita.dispatch.worker import Dispatcher, DispatchSettings, new_event_loop, seed_tiers
+from quita.dispatch.worker import Dispatcher, DispatchSettings, new_event_loop, seed_tiers, settle_heap
 from quita.kit.db import Database
 
 log = logging.getLogger("quita.dispatch")
@@ -57,6 +57,7 @@ class BackgroundDispatch:
             self._loop.close()
 
     def start(self) -> BackgroundDispatch:
+        settle_heap()
         self._thread.start()
         self._ready.wait(10)
         if self.planner is not None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
+import gc
 import logging
 import os
 import random
@@ -405,6 +406,21 @@ class Dispatcher:
             )
 
 
+def settle_heap() -> None:
+    """Moves everything the process holds at start-up (modules, SQLAlchemy's mappers and compiled caches,
+    settings) out of the cyclic garbage collector's reach (``gc.freeze``). Those objects live as long as
+    the process; without this every full collection walks all of them again (~90 ms of CPU each in
+    ``quita bench dispatch``, one every ~1,500 messages: ~0.06 ms per message). The youngest generation is also collected every 20,000
+    allocations instead of 700: the dispatcher's short-lived objects (rows, payloads, tasks) are freed by
+    reference counting, so those frequent young collections found almost nothing (~0.04 ms per message
+    less). Called once by the processes that run a dispatcher (``quita serve`` embedded, ``quita
+    worker``); garbage made later is collected as usual."""
+    gc.collect()
+    gc.freeze()
+    young, older, oldest = gc.get_threshold()
+    gc.set_threshold(max(young, 20_000), older, oldest)
+
+
 def new_event_loop() -> asyncio.AbstractEventLoop:
     """The dispatcher's loop: uvloop when installed (it comes with ``uvicorn[standard]``). Its callbacks,
     timers and socket transports cost less CPU than asyncio's pure-Python loop (~0.1 ms per message
@@ -434,5 +450,6 @@ def run_forever(
         event = stop or asyncio.Event()
         await Dispatcher(database, limiter, settings).run(event)
 
+    settle_heap()
     with asyncio.Runner(loop_factory=new_event_loop) as runner:
         runner.run(main())
