@@ -209,22 +209,33 @@ class BlockParser:
         py = list(map(py_memo.__getitem__, column)) if name in self._py_needed else None
         return py, list(map(db_memo.__getitem__, column)), distinct & rejects
 
-    def _party(self, key: tuple[str, ...]) -> Any:
-        """Debtor and contacts of one distinct tuple of raw cells: (debtor id, debtor row, contact rows,
-        debtor's Python values), or _BAD."""
-        parser = self.parser
-        n = len(DEBTOR_FIELDS)
-        debtor, debtor_problems = parser._debtor(key[:n])  # the document is already unmasked
-        contacts, contact_problems = parser._contacts(key[n:])
-        if debtor_problems or contact_problems or debtor is None or contacts is None:
-            return _BAD
-        debtor_hex, debtor_db, contacts_db = self.prepare._debtor_part(debtor, contacts)
-        debtor_py = None
-        if self._keep:
-            d = debtor
-            debtor_py = (d.document, d.name, d.document_kind, d.birth_date, d.street, d.number, d.complement,
-                         d.district, d.city, d.uf, d.cep, d.ibge_code)
-        return debtor_hex, debtor_db, contacts_db, debtor_py
+    def _new_parties(self, keys: set[tuple[str, ...]]) -> None:
+        """Validates the debtor and contacts of tuples of raw cells not seen yet and remembers, for each,
+        (debtor id, debtor row, contact rows, debtor's Python values) or _BAD; ids are derived in bulk."""
+        parser, prepare, n = self.parser, self.prepare, len(DEBTOR_FIELDS)
+        good = []
+        for key in keys:
+            debtor, debtor_problems = parser._debtor(key[:n])  # the document is already unmasked
+            contacts, contact_problems = parser._contacts(key[n:])
+            if debtor_problems or contact_problems or debtor is None or contacts is None:
+                self._bad_parties.add(key)
+                self._parties[key] = ("", "", (), None)
+            else:
+                good.append((key, debtor, contacts))
+        if not good:
+            return
+        tenant = prepare.tenant
+        debtor_ids, _ = derived_ids_hex(f"{tenant}:debtor:", [d.document for _, d, _ in good])
+        contact_keys = [f"{h}:{c.kind}:{c.value}" for h, (_, _, cs) in zip(debtor_ids, good, strict=True) for c in cs]
+        contact_ids = iter(derived_ids_hex(f"{tenant}:contact:", contact_keys)[0])
+        keep = self._keep
+        for debtor_hex, (key, d, contacts) in zip(debtor_ids, good, strict=True):
+            debtor_db, contacts_db = prepare.debtor_rows(d, contacts, debtor_hex, [next(contact_ids) for _ in contacts])
+            debtor_py = None
+            if keep:
+                debtor_py = (d.document, d.name, d.document_kind, d.birth_date, d.street, d.number, d.complement,
+                             d.district, d.city, d.uf, d.cep, d.ibge_code)
+            self._parties[key] = (debtor_hex, debtor_db, contacts_db, debtor_py)
 
     # --- a block ----------------------------------------------------------------------------------------------
     def parse(self, rows: list[list[str]], first: int, joined: list[str] | None = None,
@@ -266,12 +277,9 @@ class BlockParser:
         key_columns[self._document_index] = list(map(_UNMASK, map(_UNDOT, key_columns[self._document_index])))
         keys = list(zip(*key_columns, strict=True))
         distinct = set(keys)
-        for key in distinct.difference(parties):
-            found = self._party(key)
-            if found is _BAD:
-                bad_parties.add(key)
-                found = ("", "", (), None)
-            parties[key] = found
+        missing = distinct.difference(parties)
+        if missing:
+            self._new_parties(missing)
         party = list(map(parties.__getitem__, keys))
         if not bad_parties.isdisjoint(distinct):
             slow.update(i for i, key in enumerate(keys) if key in bad_parties)

@@ -105,16 +105,22 @@ class Preparer:
             if len(self._debtors) > 50_000:
                 self._debtors.clear()
             debtor_hex = self._debtors[d.document] = identity.debtor_id_hex(self.tenant, d.document)
+        contact_hexes = [identity.contact_id_hex(self.tenant, debtor_hex, c.kind, c.value) for c in contacts]
+        debtor_db, contacts_db = self.debtor_rows(d, contacts, debtor_hex, contact_hexes)
+        self._last = (d, contacts, debtor_hex, debtor_db, contacts_db)
+        return self._last[2:]
+
+    def debtor_rows(self, d: DebtorRecord, contacts: tuple[ContactRecord, ...], debtor_hex: str,
+                    contact_hexes: list[str]) -> tuple[Any, tuple[tuple[str, Any], ...]]:
+        """A debtor's row and its contacts' rows in the driver's form, from ids already derived."""
         values = (debtor_hex, d.document, d.name, d.document_kind, _iso(d.birth_date), d.street, d.number,
                   d.complement, d.district, d.city, d.uf, d.cep, d.ibge_code)
         debtor_db = copy_line((*values, *self._debtor_tail)) if self.postgres else (*values, *self._debtor_tail)
         contacts_db = []
-        for c in contacts:
-            contact_hex = identity.contact_id_hex(self.tenant, debtor_hex, c.kind, c.value)
+        for c, contact_hex in zip(contacts, contact_hexes, strict=True):
             row = (contact_hex, debtor_hex, c.kind, c.value, c.match_key, c.provenance, *self._contact_tail)
             contacts_db.append((contact_hex, copy_line(row) if self.postgres else row))
-        self._last = (d, contacts, debtor_hex, debtor_db, tuple(contacts_db))
-        return self._last[2:]
+        return debtor_db, tuple(contacts_db)
 
     def creditor_of(self, cnpj: str | None) -> str:
         """The creditor id (hex) a row's creditor CNPJ selects; unknown ones are rejected by the writer."""
