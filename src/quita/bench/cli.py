@@ -49,11 +49,17 @@ def bench_webhooks(
     seconds: float = typer.Option(8.0, "--seconds", min=1.0),
     connections: int = typer.Option(64, "--connections", min=1, max=1000),
     workers: int = typer.Option(1, "--workers", min=1, max=16, help="processos do servidor (PostgreSQL)"),
+    broker_url: str | None = typer.Option(
+        None, "--broker-url",
+        help="modo escalado (PostgreSQL): o servidor só grava e avisa a fila; o processamento é do quita worker,"
+             " que não roda durante a medição. Sem ela: modo embutido, processamento em threads do servidor",
+    ),
 ) -> None:
     """Webhooks assinados aceitos por segundo (200 só após gravar), ao lado de um endpoint vazio no mesmo servidor."""
     from quita.bench.webhooks_bench import run
 
-    results = run(["sqlite", "postgresql"] if db == "both" else [db], postgres_url, seconds, connections, workers)
+    results = run(["sqlite", "postgresql"] if db == "both" else [db], postgres_url, seconds, connections, workers,
+                  broker_url)
     table = Table(title=f"quita bench webhooks — {connections} conexões, {seconds:.0f} s por caso")
     for column in ("caso", "aceitos", "erros", "segundos", "por s", "÷ endpoint vazio", "CPU servidor ms/req",
                    "gravados", "meta", "ok?"):

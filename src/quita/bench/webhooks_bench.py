@@ -304,8 +304,24 @@ def _case(label: str, url: str, seconds: float, connections: int, env: dict[str,
     ]
 
 
+def _empty_queue(broker_url: str, queue: str) -> None:
+    """The nudges the benchmark's server sent have no worker to go to: drop them with the queue's keys."""
+    from quita.kit.broker import make_broker
+
+    broker = make_broker(broker_url)
+    try:
+        broker.declare_queue(queue)
+        broker.flush(queue)
+    finally:
+        broker.close()
+
+
 def run(databases: list[str], postgres_url: str, seconds: float, connections: int,
-        workers: int = 1) -> list[Result]:
+        workers: int = 1, broker_url: str | None = None) -> list[Result]:
+    """Without ``broker_url`` the server is ``quita serve`` in embedded mode: the webhook pump runs in its
+    threads, in the same process as the receiver. With it, the scaled mode: the server only stores and
+    sends a nudge to the job queue (a queue of its own, emptied afterwards); processing is ``quita worker``'s
+    work on other hosts, and none runs during the measurement."""
     from cryptography.fernet import Fernet
 
     from quita.bot.nlu.classifier import cache_dir as nlu_cache_dir
@@ -324,7 +340,7 @@ def run(databases: list[str], postgres_url: str, seconds: float, connections: in
             if name == "sqlite":
                 url = f"sqlite:///{tmp}/bench.db"
                 _prepare_database(url, Path(tmp))
-                results += _case("SQLite", url, seconds, connections, env, 1)  # one writer: one process
+                results += _case("SQLite, embutido (jobs no servidor)", url, seconds, connections, env, 1)  # one writer: one process
             else:
                 schema = f"quita_bench_{uuid.uuid4().hex[:8]}"
                 admin = sa.create_engine(postgres_url.replace("postgresql://", "postgresql+psycopg://", 1),
@@ -336,7 +352,18 @@ def run(databases: list[str], postgres_url: str, seconds: float, connections: in
                 try:
                     _prepare_database(url, Path(tmp))
                     label = "PostgreSQL" if workers == 1 else f"PostgreSQL, {workers} processos"
-                    results += _case(label, url, seconds, connections, env, workers)
+                    if broker_url:
+                        queue = f"quita-bench-{uuid.uuid4().hex[:8]}"
+                        label += ", escalado (jobs na fila)"
+                        try:
+                            results += _case(label, url, seconds, connections,
+                                             {**env, "QUITA_BROKER_URL": broker_url, "QUITA_JOB_QUEUE": queue},
+                                             workers)
+                        finally:
+                            _empty_queue(broker_url, queue)
+                    else:
+                        label += ", embutido (jobs no servidor)"
+                        results += _case(label, url, seconds, connections, env, workers)
                 finally:
                     with admin.connect() as conn:
                         conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
