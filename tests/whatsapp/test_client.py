@@ -100,6 +100,23 @@ def test_template_send_returns_wamid_and_canonical_wa_id(graph: FakeGraph) -> No
     assert request["json"]["template"]["language"] == {"policy": "deterministic", "code": "pt_BR"}
 
 
+def test_a_prebuilt_template_payload_goes_out_as_send_would_send_it(graph: FakeGraph) -> None:
+    """The dispatcher builds the body once and sends it with ``send_template_payload``."""
+    from quita.whatsapp.domain.messages import build_message_payload
+
+    payload = build_message_payload("+55 47 99719-2447", TEMPLATE, biz_opaque_callback_data="our-msg-2")
+    result = _run(graph.url, lambda c: c.send_template_payload(payload))
+    _run(graph.url, lambda c: c.send("+55 47 99719-2447", TEMPLATE, callback_data="our-msg-2"))
+    assert result.wamid.startswith("wamid.")
+    first, second = graph.requests
+    assert first["json"] == second["json"] == payload
+    assert first["headers"]["host"] == second["headers"]["host"] == graph.url.removeprefix("http://")
+    free_form = build_message_payload("+5547997192447", TextMessage("oi"), biz_opaque_callback_data="x")
+    with pytest.raises(InvalidMessage):  # free-form needs send(): the 24 h window is checked there
+        _run(graph.url, lambda c: c.send_template_payload(free_form))
+    assert len(graph.requests) == 2
+
+
 def test_api_version_is_configurable(graph: FakeGraph) -> None:
     _run(graph.url, lambda c: c.send("5511988887777", TEMPLATE, callback_data="m"), api_version="v23.0")
     assert graph.requests[0]["path"] == f"/v23.0/{PNID}/messages"
