@@ -9,12 +9,15 @@ cannot hold the others back; it is marked ``failed`` with the error for a human.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import logging
 import math
+import re
 import threading
 import time
 import traceback
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -50,24 +53,54 @@ _pump_lock = threading.Lock()
 _last_intake = 0.0
 _last_person = 0.0
 BUSY_WINDOW_S, BUSY_PAUSE_S, BUSY_CHUNK = 0.2, 0.25, 10
+# During a status-only burst the pauses between chunks double up to BUSY_MAX_PAUSE_S (a floor of
+# BUSY_CHUNK statuses per 2 s), until the statuses being claimed have waited DEFER_LIMIT_S: from then on
+# the pump works without pauses, so a sustained burst delays a status by about that much, never forever.
+BUSY_MAX_PAUSE_S, DEFER_LIMIT_S = 2.0, 10.0
 PERSON_WINDOW_S, PERSON_CHUNK = 2.0, 2
+PERSON_ROWS_MAX = 10_000  # ids remembered for the priority claim (beyond that: plain FIFO)
 _stopping = threading.Event()
+_wake = threading.Event()  # cuts a burst pause short: a person's message arrived, or the server stops
+_person_lock = threading.Lock()
+_person_rows: dict[uuid.UUID, None] = {}  # deliveries with people's messages, oldest first
 
 
 def stop_pumps() -> None:
     """Server shutdown: a pump returns after its current chunk; what is left stays ``received`` and
     is processed at the next start (:func:`resume`), so stopping never waits for a whole backlog."""
     _stopping.set()
+    _wake.set()
 
 
-def note_intake(*, person_waiting: bool = False) -> None:
+def note_intake(*, person_waiting: bool = False, person_rows: Sequence[uuid.UUID] = ()) -> None:
     """Called by the receiver after each commit; the pump yields to it during bursts (see below), except
     while the stored bodies carry messages from people (``person_waiting``): someone waits for the bot's
-    answer, and a status can wait a moment instead."""
+    answer, and a status can wait a moment instead. ``person_rows``: the ids of those deliveries, when the
+    receiver knows them (SQLite's writer does), so the pump claims them ahead of a backlog of statuses."""
     global _last_intake, _last_person
     _last_intake = time.monotonic()
+    if person_rows:
+        with _person_lock:
+            if len(_person_rows) < PERSON_ROWS_MAX:
+                _person_rows.update(dict.fromkeys(person_rows))
     if person_waiting:
         _last_person = _last_intake
+        _wake.set()
+
+
+def burst_pause(pauses: int) -> float:
+    """The pause before the next chunk after ``pauses`` pauses in a row of one status-only burst:
+    0.25, 0.5, 1, 2, 2, … s. Each chunk costs the pump ~3 ms a status on SQLite (ORM work), CPU and GIL
+    time the receiver needs while Meta is waiting for its 200s."""
+    return min(BUSY_MAX_PAUSE_S, BUSY_PAUSE_S * 2 ** min(pauses, 16))
+
+
+def _person_ids(size: int) -> list[uuid.UUID]:
+    with _person_lock:
+        ids = list(itertools.islice(_person_rows, size))
+        for delivery_id in ids:
+            del _person_rows[delivery_id]
+    return ids
 
 
 def yielding_to_intake() -> bool:
@@ -83,9 +116,14 @@ def person_waiting() -> bool:
     return time.monotonic() - _last_person < PERSON_WINDOW_S
 
 
+_MESSAGES_KEY = re.compile(rb'"messages"\s*:')
+
+
 def carries_messages(body: bytes) -> bool:
-    """Cheap test on the raw bytes (status-only bodies have no ``"messages"`` key)."""
-    return b'"messages"' in body
+    """Cheap test on the raw bytes: status-only bodies have no ``"messages"`` *key*. Every body Meta sends
+    for a number has ``"field": "messages"``, so the bare word told nothing apart (a burst of statuses
+    counted as people waiting, and the pump never yielded); inside a JSON string the quotes are escaped."""
+    return _MESSAGES_KEY.search(body) is not None
 _nudge_lock = threading.Lock()
 _nudged: set[int] = set()
 _again = threading.Event()
@@ -160,25 +198,41 @@ def process_pending(database: Database, *, chunk: int | None = None) -> int:
 
 def _drain(database: Database, chunk: int | None, *, stoppable: bool = False) -> int:
     chunk = chunk or (SQLITE_CHUNK if database.is_sqlite else CHUNK)
-    handled = 0
+    handled = pauses = 0
+    waited = 0.0  # how long the oldest delivery of the last chunk had been waiting
     while not (stoppable and _stopping.is_set()):
         # In one process the receiver and the pump share the CPU and the GIL (and, on SQLite, the
         # write lock). Acknowledging Meta quickly matters more than applying a status a moment sooner,
-        # so while webhooks keep arriving the pump works in small chunks with pauses in between (a
-        # thread holding the GIL while the OS runs something else stalls the event loop with it:
-        # on a busy machine that, not the CPU time, is what the receiver pays); the stored backlog is
-        # drained at full speed right after.
-        busy = yielding_to_intake()
-        size = min(chunk, PERSON_CHUNK if person_waiting() else BUSY_CHUNK if busy else chunk)
+        # so while status webhooks keep arriving the pump works in small chunks with growing pauses in
+        # between (a thread holding the GIL while the OS runs something else stalls the event loop with
+        # it: on a busy machine that, not the CPU time, is what the receiver pays); the stored backlog is
+        # drained at full speed right after, or as soon as statuses have waited DEFER_LIMIT_S. A person's
+        # message ends a pause at once, and is claimed ahead of the statuses (:func:`_person_ids`).
+        busy = yielding_to_intake() and waited < DEFER_LIMIT_S
+        person = person_waiting()
+        size = min(chunk, PERSON_CHUNK if person else BUSY_CHUNK if busy else chunk)
         if busy and handled:  # between the chunks of a burst; never before the first (a reply waits on it)
-            time.sleep(BUSY_PAUSE_S)
+            _wake.wait(burst_pause(pauses))
+            _wake.clear()
+            pauses += 1
+            if stoppable and _stopping.is_set():
+                break
+            if person_waiting():
+                size = min(chunk, PERSON_CHUNK)
+        else:
+            pauses = 0
         ids: list[uuid.UUID] = []
+        queued = True
         try:
             with database.transaction() as session:
-                deliveries = _claim(session, size, lock=not database.is_sqlite)
+                deliveries = _claim_people(session, size) if person or person_waiting() else []
+                queued = not deliveries  # claimed in order from the table: a short chunk means it is empty
+                if queued:
+                    deliveries = _claim(session, size, lock=not database.is_sqlite)
                 if not deliveries:
                     return handled
                 ids = [d.id for d in deliveries]
+                waited = (utcnow() - _aware(deliveries[0].created_at)).total_seconds()
                 _process(session, deliveries)
         except Exception:
             if not ids:
@@ -187,7 +241,7 @@ def _drain(database: Database, chunk: int | None, *, stoppable: bool = False) ->
             for delivery_id in ids:
                 _process_one_isolated(database, delivery_id)
         handled += len(ids)
-        if len(ids) < size:  # the backlog was empty at the claim; what arrived since nudged a pump of its own
+        if queued and len(ids) < size:  # the backlog was empty at the claim; what arrived since nudged a pump of its own
             return handled
     return handled
 
@@ -206,6 +260,24 @@ def _claim(session: Session, size: int, *, lock: bool) -> list[WebhookDelivery]:
         execution_options={"synchronize_session": False},
     ).all()
     return sorted(claimed, key=lambda d: (d.created_at, str(d.id)))
+
+
+def _claim_people(session: Session, size: int) -> list[WebhookDelivery]:
+    """Deliveries known to carry people's messages (:func:`note_intake`), claimed ahead of older statuses:
+    a status can wait, a person waits for the bot's reply. Ids already processed claim nothing."""
+    ids = _person_ids(size)
+    if not ids:
+        return []
+    claimed = session.scalars(
+        update(WebhookDelivery).where(WebhookDelivery.id.in_(ids), WebhookDelivery.state == "received")
+        .values(state="processing").returning(WebhookDelivery),
+        execution_options={"synchronize_session": False},
+    ).all()
+    return sorted(claimed, key=lambda d: (d.created_at, str(d.id)))
+
+
+def _aware(moment: dt.datetime) -> dt.datetime:
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=dt.UTC)
 
 
 def _process_one_isolated(database: Database, delivery_id: uuid.UUID) -> None:

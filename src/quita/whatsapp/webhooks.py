@@ -34,7 +34,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import PlainTextResponse, Response
-from sqlalchemy import select
+from sqlalchemy import Connection, select
 from starlette.concurrency import run_in_threadpool
 
 from quita.kit.db import Database, utcnow
@@ -50,7 +50,7 @@ PATH = "/webhooks/whatsapp"
 MAX_BODY_BYTES = 1 << 20  # 1 MiB: Meta's payloads are a few KiB; anything this big is not Meta
 SECRETS_TTL_S = 30.0
 MISS_REFRESH_MIN_S = 1.0  # a flood of forged POSTs must not turn into a flood of queries
-MAX_BATCH = 500  # × 10 columns stays under SQLite's 32,766 bound parameters
+MAX_BATCH = 500  # rows per transaction (PostgreSQL: × 6 arrays; SQLite: one prepared row statement each)
 # Writers (connections) committing concurrently on PostgreSQL: while one waits for its commit's WAL
 # flush, the next batch is already being inserted, so a request waits about one commit, not two. Two,
 # not four: each batch costs the event loop ~0.3 ms whatever its size (mostly libpq's send system call),
@@ -171,6 +171,7 @@ class DeliveryWriter:
         self.database = database
         self.max_batch = max_batch
         self._queue: queue.SimpleQueue[_Pending | None] = queue.SimpleQueue()
+        self._bind: list[Any] | None = None  # the columns' bind processors for this dialect
         count = writers or (1 if database.is_sqlite else WRITERS)
         self._threads = [threading.Thread(target=self._run, name=f"quita-webhook-writer-{n}", daemon=True)
                          for n in range(count)]
@@ -192,64 +193,83 @@ class DeliveryWriter:
             thread.join(timeout=10)
 
     def _run(self) -> None:
-        while True:
-            first = self._queue.get()
-            if first is None:
-                return
-            batch = [first]
-            stop = False
-            while len(batch) < self.max_batch:
+        connection: Connection | None = None
+        try:
+            while True:
+                first = self._queue.get()
+                if first is None:
+                    return
+                batch = [first]
+                stop = False
+                while len(batch) < self.max_batch:
+                    try:
+                        item = self._queue.get_nowait()
+                    except queue.Empty:
+                        break
+                    if item is None:
+                        stop = True
+                        break
+                    batch.append(item)
+                error: BaseException | None = None
+                inserted, people = 0, list[uuid.UUID]()
                 try:
-                    item = self._queue.get_nowait()
-                except queue.Empty:
-                    break
-                if item is None:
-                    stop = True
-                    break
-                batch.append(item)
-            error: BaseException | None = None
-            inserted = 0
-            try:
-                inserted = self._write(batch)
-            except Exception as exc:  # the requests answer 503 and Meta retries them
-                log.exception("could not store %d webhook(s)", len(batch))
-                error = exc
-            by_loop: dict[asyncio.AbstractEventLoop, list[asyncio.Future[None]]] = {}
-            for pending in batch:
-                by_loop.setdefault(pending.loop, []).append(pending.future)
-            for loop, futures in by_loop.items():
-                with contextlib.suppress(RuntimeError):  # that loop is closed: its requests are gone
-                    loop.call_soon_threadsafe(_settle, futures, error)
-            if error is None:
-                jobs.note_intake(person_waiting=any(jobs.carries_messages(p.body) for p in batch))
-                if inserted:
-                    jobs.nudge(self.database)
-            if stop:
-                return
+                    if connection is None:
+                        connection = self.database.engine.connect()
+                    inserted, people = self._write(connection, batch)
+                except Exception as exc:  # the requests answer 503 and Meta retries them
+                    log.exception("could not store %d webhook(s)", len(batch))
+                    error = exc
+                    if connection is not None:
+                        with contextlib.suppress(Exception):
+                            connection.close()
+                    connection = None
+                by_loop: dict[asyncio.AbstractEventLoop, list[asyncio.Future[None]]] = {}
+                for pending in batch:
+                    by_loop.setdefault(pending.loop, []).append(pending.future)
+                for loop, futures in by_loop.items():
+                    with contextlib.suppress(RuntimeError):  # that loop is closed: its requests are gone
+                        loop.call_soon_threadsafe(_settle, futures, error)
+                if error is None:
+                    jobs.note_intake(person_waiting=bool(people), person_rows=people)
+                    if inserted:
+                        jobs.nudge(self.database)
+                if stop:
+                    return
+        finally:
+            if connection is not None:
+                connection.close()
 
-    def _write(self, batch: Sequence[_Pending]) -> int:
-        """One multi-row ``INSERT … ON CONFLICT DO NOTHING RETURNING id`` through the driver (SQLAlchemy's
-        per-row work would cost more than the database's), values passed through the column types."""
+    def _write(self, connection: Connection, batch: Sequence[_Pending]) -> tuple[int, list[uuid.UUID]]:
+        """One transaction, one prepared one-row ``INSERT … ON CONFLICT DO NOTHING`` run for every row by the
+        driver (``executemany``: SQLite parses it once and keeps it in its statement cache, where a multi-row
+        ``VALUES`` list was a new text to parse for every batch size), on a connection the writer keeps, with
+        no ORM session. Values go through the column types' bind processors, as SQLAlchemy would send them.
+        Returns the rows inserted (duplicates are not counted) and the ids of those carrying people's
+        messages, which the pump claims first."""
         now = utcnow()
+        processors = self._processors(connection)
         rows: dict[str, tuple[Any, ...]] = {}
+        people: list[uuid.UUID] = []
         for p in batch:
             if p.dedupe_key not in rows:
-                rows[p.dedupe_key] = (
-                    uuid.uuid4(), now, p.dedupe_key, hashlib.sha256(p.body).hexdigest(), p.body, p.tenant_id,
-                    p.channel_id, p.state, p.problem, now if p.state != "received" else None,
-                )
-        with self.database.transaction() as session:
-            connection = session.connection()
-            dialect = connection.dialect
+                delivery_id = uuid.uuid4()
+                row = (delivery_id, now, p.dedupe_key, hashlib.sha256(p.body).hexdigest(), p.body, p.tenant_id,
+                       p.channel_id, p.state, p.problem, now if p.state != "received" else None)
+                rows[p.dedupe_key] = tuple(v if proc is None or v is None else proc(v)
+                                           for proc, v in zip(processors, row, strict=True))
+                if p.state == "received" and jobs.carries_messages(p.body):
+                    people.append(delivery_id)
+        mark = "%s" if connection.dialect.name == "postgresql" else "?"
+        # through the connection (not its raw cursor) so SQLite's in-process write gate is taken
+        with connection.begin():
+            inserted = connection.exec_driver_sql(_insert_one_sql(mark), list(rows.values())).rowcount
+        return max(inserted, 0), people
+
+    def _processors(self, connection: Connection) -> list[Any]:
+        if self._bind is None:
             table: Any = WebhookDelivery.__table__
-            processors = [table.c[name].type._cached_bind_processor(dialect) for name in _COLUMNS]
-            values: list[Any] = []
-            for row in rows.values():
-                values.extend(v if proc is None or v is None else proc(v) for proc, v in zip(processors, row, strict=True))
-            sql = _insert_sql(len(rows), "%s" if dialect.name == "postgresql" else "?")
-            # through the connection (not its raw cursor) so SQLite's in-process write gate is taken
-            inserted = len(connection.exec_driver_sql(sql, tuple(values)).fetchall())
-        return inserted
+            self._bind = [table.c[name].type._cached_bind_processor(connection.dialect) for name in _COLUMNS]
+        return self._bind
 
 
 class AsyncPgWriter:
@@ -394,10 +414,9 @@ def _unnest_columns(batch: Sequence[tuple[Any, ...]]) -> list[Any]:
     ]
 
 
-def _insert_sql(rows: int, mark: str) -> str:
-    one = "(" + ", ".join([mark] * len(_COLUMNS)) + ")"
+def _insert_one_sql(mark: str) -> str:
     return (f"INSERT INTO whatsapp_webhook_deliveries ({', '.join(_COLUMNS)}) VALUES "
-            f"{', '.join([one] * rows)} ON CONFLICT (dedupe_key) DO NOTHING RETURNING id")
+            f"({', '.join([mark] * len(_COLUMNS))}) ON CONFLICT (dedupe_key) DO NOTHING")
 
 
 _COLUMNS = ("id", "created_at", "dedupe_key", "body_sha256", "body", "tenant_id", "channel_id", "state", "problem",
