@@ -17,7 +17,7 @@ def test_percentiles_are_nearest_rank() -> None:
 def test_small_run_measures_every_reply() -> None:
     echo, bot = run(conversations=2, turns=3)
     for case in (echo, bot):
-        assert case.lost == 0
+        assert case.lost == 0 and case.unmeasured == 0
         assert len(case.latencies_ms) == 6
         assert all(0 < ms < 30_000 for ms in case.latencies_ms)
     assert 0 < bot.cpu_ms_per_reply < 5_000  # the server's CPU during the bot case, per reply (clock ticks: 10 ms)
