@@ -85,7 +85,7 @@ def bench_dispatch(
     db: str = typer.Option("sqlite", "--db", help="sqlite ou postgresql"),
     postgres_url: str = typer.Option("postgresql://postgres@127.0.0.1:5432/test", "--postgres-url"),
 ) -> None:
-    """Envio ponta a ponta (fila → HTTP → wamid gravado) contra o simulador, ao lado de um httpx puro."""
+    """Envio ponta a ponta (fila → HTTP → wamid gravado) contra o simulador, ao lado de um cliente HTTP cru (o mesmo código HTTP, sem banco)."""
     from quita.bench.dispatch_bench import print_table, run
 
     print_table(run(messages, db, postgres_url))
