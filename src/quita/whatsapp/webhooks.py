@@ -165,12 +165,18 @@ class DeliveryWriter:
     """One thread that stores raw webhooks in batches: everything queued while the previous commit
     ran goes into the next transaction. Each request's future resolves after *its* commit; the
     futures of one batch are resolved by a single callback per event loop (one wake-up, not one per
-    request)."""
+    request).
+
+    The event loop hands requests over once per loop iteration, not one by one: every body read in that
+    iteration goes in one list (:meth:`_hand_over`). Handing each over at once woke the writer for each
+    (median batch: 1 row at 64 connections), and every wake-up, transaction and commit was paid per row
+    along with a GIL hand-off between the loop and the writer."""
 
     def __init__(self, database: Database, max_batch: int = MAX_BATCH, writers: int | None = None) -> None:
         self.database = database
         self.max_batch = max_batch
-        self._queue: queue.SimpleQueue[_Pending | None] = queue.SimpleQueue()
+        self._queue: queue.SimpleQueue[list[_Pending] | None] = queue.SimpleQueue()
+        self._outbox: dict[asyncio.AbstractEventLoop, list[_Pending]] = {}
         self._bind: list[Any] | None = None  # the columns' bind processors for this dialect
         count = writers or (1 if database.is_sqlite else WRITERS)
         self._threads = [threading.Thread(target=self._run, name=f"quita-webhook-writer-{n}", daemon=True)
@@ -182,9 +188,17 @@ class DeliveryWriter:
                     problem: str | None) -> None:
         loop = asyncio.get_running_loop()
         future: asyncio.Future[None] = loop.create_future()
-        self._queue.put(_Pending(body, dedupe_key, channel.channel_id, channel.tenant_id, state, problem, loop,
-                                 future))
+        pending = _Pending(body, dedupe_key, channel.channel_id, channel.tenant_id, state, problem, loop, future)
+        outbox = self._outbox.get(loop)
+        if outbox is None:
+            self._outbox[loop] = [pending]
+            loop.call_soon(self._hand_over, loop)  # runs after the I/O callbacks of this iteration
+        else:
+            outbox.append(pending)
         await future
+
+    def _hand_over(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._queue.put(self._outbox.pop(loop))
 
     def close(self) -> None:
         for _ in self._threads:
@@ -199,17 +213,17 @@ class DeliveryWriter:
                 first = self._queue.get()
                 if first is None:
                     return
-                batch = [first]
+                batch = first
                 stop = False
                 while len(batch) < self.max_batch:
                     try:
-                        item = self._queue.get_nowait()
+                        more = self._queue.get_nowait()
                     except queue.Empty:
                         break
-                    if item is None:
+                    if more is None:
                         stop = True
                         break
-                    batch.append(item)
+                    batch += more
                 error: BaseException | None = None
                 inserted, people = 0, list[uuid.UUID]()
                 try:
