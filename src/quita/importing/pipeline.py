@@ -54,15 +54,7 @@ class _ChunkParser:
 
     def feed(self, chunk: Chunk, number: int, cells: list[str]) -> None:
         """One row, row by row (the reference path; the block path sends unusual rows here)."""
-        found = self._one(number, cells)
-        if found is None:
-            chunk.blank += 1
-            return
-        chunk.read += 1
-        if isinstance(found, list):
-            chunk.errors.append(found)
-        else:
-            chunk.rows.append(found)
+        _tally(chunk, self._one(number, cells))
 
     def _one(self, number: int, cells: list[str]) -> tuple[Any, ...] | list[RowError] | None:
         if not any(cell.strip() for cell in cells):
@@ -80,14 +72,19 @@ class _ChunkParser:
             chunk.read += len(prepared)
             return
         for found in prepared:
-            if found is None:
-                chunk.blank += 1
-                continue
-            chunk.read += 1
-            if isinstance(found, list):
-                chunk.errors.append(found)
-            else:
-                chunk.rows.append(found)
+            _tally(chunk, found)
+
+
+def _tally(chunk: Chunk, found: tuple[Any, ...] | list[RowError] | None) -> None:
+    """A blank line, a rejected row (its errors) or a prepared row, counted where it belongs."""
+    if found is None:
+        chunk.blank += 1
+        return
+    chunk.read += 1
+    if isinstance(found, list):
+        chunk.errors.append(found)
+    else:
+        chunk.rows.append(found)
 
 
 def _sequential(source: RowSource, parser: _ChunkParser, chunk_rows: int) -> Iterator[Chunk]:
