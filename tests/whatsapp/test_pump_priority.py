@@ -2,6 +2,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
+import uuid
 
 from sqlalchemy import select
 
@@ -46,6 +48,13 @@ def test_pauses_grow_during_a_status_burst_up_to_a_bound() -> None:
     assert jobs.burst_pause(10_000) == jobs.BUSY_MAX_PAUSE_S
 
 
+def test_a_burst_pause_ends_with_the_burst() -> None:
+    jobs.note_intake()
+    started = time.monotonic()
+    jobs._pause(jobs.BUSY_MAX_PAUSE_S)
+    assert time.monotonic() - started < jobs.BUSY_MAX_PAUSE_S / 2  # the intake went quiet after BUSY_WINDOW_S
+
+
 def test_a_persons_message_is_processed_ahead_of_a_status_backlog(database: Database, wa: Setup) -> None:
     """The writer tells the pump which stored bodies carry people's messages; the pump claims those first,
     even behind many older statuses (which may wait during a burst)."""
@@ -62,6 +71,7 @@ def test_a_persons_message_is_processed_ahead_of_a_status_backlog(database: Data
         finally:
             writer.close()
 
+    jobs.note_intake(person_rows=[uuid.uuid4() for _ in range(5)])  # already processed, or another database's
     asyncio.run(store())
     assert jobs.person_waiting()
     assert jobs.process_pending(database) == 31

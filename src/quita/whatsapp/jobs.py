@@ -95,12 +95,30 @@ def burst_pause(pauses: int) -> float:
     return min(BUSY_MAX_PAUSE_S, BUSY_PAUSE_S * 2 ** min(pauses, 16))
 
 
+def _pause(seconds: float) -> None:
+    """Sleeps up to ``seconds``, less if a person's message arrives, the server stops or the burst ends
+    (looked at every ``BUSY_WINDOW_S``)."""
+    deadline = time.monotonic() + seconds
+    while (left := deadline - time.monotonic()) > 0:
+        if _wake.wait(min(left, BUSY_WINDOW_S)) or not yielding_to_intake():
+            break
+    _wake.clear()
+
+
 def _person_ids(size: int) -> list[uuid.UUID]:
     with _person_lock:
         ids = list(itertools.islice(_person_rows, size))
         for delivery_id in ids:
             del _person_rows[delivery_id]
     return ids
+
+
+def _forget_person_rows(ids: Sequence[uuid.UUID]) -> None:
+    """Rows claimed in order need no priority any more."""
+    if _person_rows:
+        with _person_lock:
+            for delivery_id in ids:
+                _person_rows.pop(delivery_id, None)
 
 
 def yielding_to_intake() -> bool:
@@ -212,8 +230,7 @@ def _drain(database: Database, chunk: int | None, *, stoppable: bool = False) ->
         person = person_waiting()
         size = min(chunk, PERSON_CHUNK if person else BUSY_CHUNK if busy else chunk)
         if busy and handled:  # between the chunks of a burst; never before the first (a reply waits on it)
-            _wake.wait(burst_pause(pauses))
-            _wake.clear()
+            _pause(burst_pause(pauses))
             pauses += 1
             if stoppable and _stopping.is_set():
                 break
@@ -229,6 +246,7 @@ def _drain(database: Database, chunk: int | None, *, stoppable: bool = False) ->
                 queued = not deliveries  # claimed in order from the table: a short chunk means it is empty
                 if queued:
                     deliveries = _claim(session, size, lock=not database.is_sqlite)
+                    _forget_person_rows([d.id for d in deliveries])
                 if not deliveries:
                     return handled
                 ids = [d.id for d in deliveries]
@@ -265,15 +283,15 @@ def _claim(session: Session, size: int, *, lock: bool) -> list[WebhookDelivery]:
 def _claim_people(session: Session, size: int) -> list[WebhookDelivery]:
     """Deliveries known to carry people's messages (:func:`note_intake`), claimed ahead of older statuses:
     a status can wait, a person waits for the bot's reply. Ids already processed claim nothing."""
-    ids = _person_ids(size)
-    if not ids:
-        return []
-    claimed = session.scalars(
-        update(WebhookDelivery).where(WebhookDelivery.id.in_(ids), WebhookDelivery.state == "received")
-        .values(state="processing").returning(WebhookDelivery),
-        execution_options={"synchronize_session": False},
-    ).all()
-    return sorted(claimed, key=lambda d: (d.created_at, str(d.id)))
+    while ids := _person_ids(size):  # ids processed meanwhile (or of another database) claim nothing
+        claimed = session.scalars(
+            update(WebhookDelivery).where(WebhookDelivery.id.in_(ids), WebhookDelivery.state == "received")
+            .values(state="processing").returning(WebhookDelivery),
+            execution_options={"synchronize_session": False},
+        ).all()
+        if claimed:
+            return sorted(claimed, key=lambda d: (d.created_at, str(d.id)))
+    return []
 
 
 def _aware(moment: dt.datetime) -> dt.datetime:
