@@ -306,3 +306,53 @@ def test_dispatch_leaves_a_verifiable_conversation_record(database: Database, si
     with database.transaction() as session:
         reports = list(verify(session))
     assert len(reports) == 8 and all(r.broken is None and r.entries == 1 for r in reports), reports
+
+
+def test_claim_shares_a_batch_between_numbers_and_still_moves_rows_of_no_known_number(
+    database: Database, sim: Sim
+) -> None:
+    """Number A's 20 rows are all older than number B's: a claim of 10 in ``not_before`` order alone
+    would take only A's; with both numbers as lanes it takes from both, and the part filled in
+    ``not_before`` order still reaches a row whose number is unknown (it is failed with a reason later)."""
+    import uuid
+
+    from quita.dispatch import service
+
+    _campaign(database, sim, 30)
+    rows = sorted(_rows(database), key=lambda r: r.id)
+    lane_a, lane_b, orphan_lane = rows[0].channel_id, uuid.uuid4(), uuid.uuid4()
+    assert lane_a is not None
+    with database.transaction() as session:
+        for n, row in enumerate(rows):
+            channel = lane_a if n < 20 else lane_b
+            age = 100 - n
+            if n == 0:
+                channel, age = orphan_lane, 1000  # the oldest row of all
+            session.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.id == row.id)
+                .values(channel_id=channel, not_before=NOW - dt.timedelta(seconds=age))
+            )
+    with database.transaction() as session:
+        plain = service.claim(session, worker_id="w#0", now=NOW, limit=10, paused=[])
+    assert {c.channel_id for c in plain} == {lane_a, orphan_lane}  # what a claim did before
+    with database.transaction() as session:
+        session.execute(update(OutboxMessage).values(status=OutboxStatus.PENDING, claimed_by=None))
+    with database.transaction() as session:
+        fair = service.claim(session, worker_id="w#1", now=NOW, limit=10, paused=[], lanes=[lane_a, lane_b])
+    taken = [c.channel_id for c in fair]
+    assert len(taken) == len(set(c.id for c in fair)) == 10
+    assert taken.count(lane_a) >= 4 and taken.count(lane_b) == 4 and orphan_lane in taken
+    # B's four are its oldest, and nothing claimed is claimed twice by the next claim
+    b_ages = sorted(r.not_before for r in _rows(database) if r.channel_id == lane_b)
+    assert (
+        sorted(
+            r.not_before
+            for r in _rows(database)
+            if r.channel_id == lane_b and r.status == OutboxStatus.CLAIMED
+        )
+        == b_ages[:4]
+    )
+    with database.transaction() as session:
+        again = service.claim(session, worker_id="w#2", now=NOW, limit=30, paused=[], lanes=[lane_a, lane_b])
+    assert len(again) == 20 and not {c.id for c in again} & {c.id for c in fair}

@@ -379,6 +379,7 @@ def run(
     concurrency: int = 256,
     with_conversation: bool = True,
     redis_url: str = REDIS_URL,
+    number_counts: tuple[int, ...] = (1, 2),
 ) -> list[DispatchBenchResult]:
     """``db``: ``sqlite`` (embedded: in-memory limits), ``postgresql`` (scaled: limits in Redis) or ``both``.
     Every dispatcher case runs right after its own raw baseline, so each ratio compares two runs a few
@@ -393,7 +394,7 @@ def run(
         tmp = Path(name)
         sim = Simulator(tmp, 2)
         try:
-            for numbers in (1, 2):
+            for numbers in number_counts:
                 variants = [(True, "registro de conversa")] if with_conversation else []
                 variants.append((False, "só a fila"))
                 for kind in ("sqlite", "postgresql") if db == "both" else (db,):

@@ -38,6 +38,8 @@ class OutboxMessage(TenantScoped, Base):
         # Idempotency of the planner: one message per debt, cadence step and the debtor's local day.
         UniqueConstraint("tenant_id", "debt_id", "step_key", "local_day"),
         Index("ix_outbox_messages_due", "status", "not_before"),
+        # A fair claim takes each number's oldest due rows without walking the other numbers' backlog.
+        Index("ix_outbox_messages_lane", "status", "channel_id", "not_before"),
         Index("ix_outbox_messages_debtor", "tenant_id", "debtor_id", "created_at"),
         Index("ix_outbox_messages_debt", "tenant_id", "debt_id", "step_key"),
     )

@@ -116,21 +116,44 @@ def claim(
     paused: Sequence[uuid.UUID],
     admit: Callable[[Claimed], float] | None = None,
     admit_all: Callable[[list[Claimed]], list[float]] | None = None,
+    lanes: Sequence[uuid.UUID] = (),
 ) -> list[Claimed]:
     """Takes up to ``limit`` due rows. ``admit(row)`` returns 0 to keep it or the seconds it must wait
     (recipient pair limit, account tier): such rows go back to pending with a later ``not_before``.
-    ``admit_all(rows)`` does the same for every row at once (one limiter round trip per claim)."""
+    ``admit_all(rows)`` does the same for every row at once (one limiter round trip per claim).
+
+    ``lanes`` (the sending numbers, when there are two or more) makes the claim fair between them: nine
+    tenths of ``limit`` are shared equally, each number's oldest due rows taken through the
+    ``(status, channel_id, not_before)`` index, and the rest is filled in ``not_before`` order from
+    every row not taken yet (a number with fewer due rows leaves its share to the others; rows of no
+    known number still move). Without it a claim followed ``not_before`` alone, and a planner run
+    that queued one number's rows before the next one's had the numbers sent one after the other, each
+    at its own throughput, instead of all at once."""
     m = OutboxMessage
-    query = (
-        select(*_claim_columns())
-        .where(m.status == OutboxStatus.PENDING, m.not_before <= now)
-        .order_by(m.not_before)
-        .limit(limit)
-    )
+    postgres = session.get_bind().dialect.name == "postgresql"
+    due = (m.status == OutboxStatus.PENDING, m.not_before <= now)
+    found: list[Any] = []
+    if len(lanes) > 1:
+        share = max(1, limit * 9 // 10 // len(lanes))
+        for lane in lanes:
+            lane_query = (
+                select(*_claim_columns())
+                .where(*due, m.channel_id == lane)
+                .order_by(m.not_before)
+                .limit(share)
+            )
+            if postgres:
+                lane_query = lane_query.with_for_update(skip_locked=True)
+            found.extend(session.execute(lane_query))
+    query = select(*_claim_columns()).where(*due).order_by(m.not_before).limit(limit - len(found))
+    if found:
+        query = query.where(m.id.not_in([r.id for r in found]))
     if paused:
         query = query.where(or_(m.channel_id.is_(None), m.channel_id.not_in(list(paused))))
-    if session.get_bind().dialect.name == "postgresql":
+    if postgres:
         query = query.with_for_update(skip_locked=True)
+    if len(found) < limit:
+        found.extend(session.execute(query))
     rows = [
         Claimed(
             r.id,
@@ -146,7 +169,7 @@ def claim(
             tuple(r.template_params or ()),
             r.attempts,
         )
-        for r in session.execute(query)
+        for r in found
     ]
     taken: list[Claimed] = []
     later: list[dict[str, Any]] = []

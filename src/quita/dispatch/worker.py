@@ -177,6 +177,7 @@ class Dispatcher:
     def _claim(self, token: str, limit: int) -> list[Claimed]:
         now = utcnow()
         paused = [c.id for c in self._channels.values() if c.paused]
+        lanes = [c.id for c in self._channels.values() if not c.paused]
         with self.database.transaction() as session:
             return service.claim(
                 session,
@@ -185,6 +186,7 @@ class Dispatcher:
                 limit=limit,
                 paused=paused,
                 admit_all=self._admit_all,
+                lanes=lanes,
             )
 
     def _admit_all(self, rows: list[Claimed]) -> list[float]:
