@@ -24,6 +24,7 @@ from quita.audit import service as audit
 from quita.br.phones import InvalidPhone, match_key
 from quita.kit import secrets
 from quita.kit.db import utcnow
+from quita.kit.db.bulk import insert_ignoring_duplicates
 from quita.kit.errors import Conflict, InvalidInput, NotFound
 from quita.kit.jsonable import jsonable
 from quita.portfolio.models import ContactKind, ContactPoint, ContactStatus
@@ -362,17 +363,8 @@ def append_entry(
 
 
 def _insert_ignore(session: Session, model: Any, values: Mapping[str, Any], keys: Sequence[str]) -> Any:
-    """INSERT … ON CONFLICT DO NOTHING: duplicates are recognised by the database, atomically.
-
-    Add ``.returning(...)`` to learn whether the row went in (psycopg reports no rowcount here)."""
-    table = model.__table__
-    if session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as pg_insert
-
-        return pg_insert(table).values(**values).on_conflict_do_nothing(index_elements=list(keys))
-    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-
-    return sqlite_insert(table).values(**values).on_conflict_do_nothing(index_elements=list(keys))
+    """INSERT … ON CONFLICT DO NOTHING (:func:`quita.kit.db.bulk.insert_ignoring_duplicates`) with ``values``."""
+    return insert_ignoring_duplicates(session, model.__table__, keys).values(**values)
 
 
 def record_outbound(
