@@ -292,7 +292,7 @@ async def _dispatch(
     from sqlalchemy import func, select
 
     from quita.dispatch.models import OutboxMessage, OutboxStatus
-    from quita.dispatch.worker import Dispatcher, DispatchSettings
+    from quita.dispatch.worker import Dispatcher
     from quita.kit.db import Database
 
     database = Database(url)
@@ -302,17 +302,7 @@ async def _dispatch(
         from quita.dispatch.limits import RedisLimiter
 
         limiter = RedisLimiter(redis_url, prefix=f"quita-bench:{uuid.uuid4().hex[:8]}:")
-    dispatcher = Dispatcher(
-        database,
-        limiter,
-        settings=DispatchSettings(
-            batch=1000,
-            concurrency=256,
-            pair_interval=0.001,
-            record_conversation=conversation,
-            housekeeping_every=3600,
-        ),
-    )
+    dispatcher = Dispatcher(database, limiter, settings=_settings(conversation))
     stop = asyncio.Event()
 
     def sent() -> int:
@@ -344,6 +334,109 @@ async def _dispatch(
     return DispatchBenchResult(label, total, seconds, done)
 
 
+def _settings(conversation: bool) -> Any:
+    from quita.dispatch.worker import DispatchSettings
+
+    return DispatchSettings(
+        batch=1000,
+        concurrency=256,
+        pair_interval=0.001,
+        record_conversation=conversation,
+        housekeeping_every=3600,
+    )
+
+
+def _worker_process(url: str, redis_url: str, prefix: str, conversation: bool) -> None:
+    """One ``quita worker``-style dispatcher process of the scaled case (``python -m
+    quita.bench.dispatch_bench worker …``): the same start-up as ``dispatch.worker.run_forever``
+    (``settle_heap``, the dispatcher's loop, limits in Redis shared by every process), then "ready", the
+    run from "go" on stdin until SIGTERM, and this process's CPU seconds at both moments."""
+    import signal
+
+    from quita.dispatch.limits import RedisLimiter
+    from quita.dispatch.worker import Dispatcher, new_event_loop, settle_heap
+    from quita.kit.db import Database
+
+    settle_heap()
+    database = Database(url)
+    dispatcher = Dispatcher(
+        database, RedisLimiter(redis_url, prefix=prefix), settings=_settings(conversation)
+    )
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
+        await dispatcher.run(stop)
+
+    print(f"ready {time.process_time()}", flush=True)
+    sys.stdin.readline()
+    with asyncio.Runner(loop_factory=new_event_loop) as runner:
+        runner.run(main())
+    database.dispose()
+    print(f"done {time.process_time()} {dispatcher.recorded}", flush=True)
+
+
+def _two_workers(url: str, count: int, numbers: int, conversation: bool, label: str, redis_url: str) -> Any:
+    """The scaled deployment as it runs in production: two dispatcher processes (PostgreSQL with ``SKIP
+    LOCKED`` claims, the numbers' throughput and the recipients' limits in Redis), started and ready
+    before the clock starts. The run ends when every row is ``sent`` (polled from this process, whose
+    CPU is not counted); CPU per message is both workers' own."""
+    from sqlalchemy import func, select
+
+    from quita.dispatch.models import OutboxMessage, OutboxStatus
+    from quita.kit.db import Database
+
+    prefix = f"quita-bench:{uuid.uuid4().hex[:8]}:"
+    total = count * numbers
+    command = [sys.executable, "-m", "quita.bench.dispatch_bench", "worker", url, redis_url, prefix]
+    workers = [
+        subprocess.Popen(
+            [*command, "1" if conversation else "0"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+        )
+        for _ in range(2)
+    ]
+    database = Database(url)
+    try:
+        cpu_at_start = 0.0
+        for worker in workers:
+            assert worker.stdout is not None
+            line = worker.stdout.readline().split()
+            if not line or line[0] != "ready":
+                raise RuntimeError("dispatcher process did not start")
+            cpu_at_start += float(line[1])
+        query = (
+            select(func.count()).select_from(OutboxMessage).where(OutboxMessage.status == OutboxStatus.SENT)
+        )
+        started = time.perf_counter()
+        for worker in workers:
+            assert worker.stdin is not None
+            worker.stdin.write("go\n")
+            worker.stdin.flush()
+        done = 0
+        deadline = started + max(120, total / 20)
+        while done < total and time.perf_counter() < deadline:
+            time.sleep(0.05)  # a count over the outbox on PostgreSQL; often enough for ~1% of a 4 s run
+            with database.transaction() as session:
+                done = int(session.scalar(query) or 0)
+        seconds = time.perf_counter() - started
+        cpu_at_end = 0.0
+        for worker in workers:
+            worker.terminate()
+            out, _ = worker.communicate(timeout=60)
+            cpu_at_end += float(out.split()[1])
+    finally:
+        for worker in workers:
+            if worker.poll() is None:
+                worker.kill()
+        database.dispose()
+    from quita.dispatch.limits import RedisLimiter
+
+    RedisLimiter(redis_url, prefix=prefix).reset()
+    result = DispatchBenchResult(label, total, seconds, done)
+    result.cpu_ms = (cpu_at_end - cpu_at_start) * 1000 / max(1, total)
+    return result
+
+
 def _fresh_db(kind: str, tmp: Path, postgres_url: str) -> tuple[str, Any]:
     from quita.kit.db.migrate import upgrade
 
@@ -372,6 +465,33 @@ def _measured(sim: Simulator, work: Any) -> DispatchBenchResult:
     return result
 
 
+def _scaled_case(
+    sim: Simulator,
+    tmp: Path,
+    postgres_url: str,
+    redis_url: str,
+    messages: int,
+    numbers: int,
+    conversation: bool,
+    what: str,
+) -> list[DispatchBenchResult]:
+    """The same rows and the same single raw client as the one-process cases, then two dispatcher
+    processes (``_two_workers``)."""
+    url, drop = _fresh_db("postgresql", tmp, postgres_url)
+    try:
+        _prepare(url, sim, messages, numbers)
+        sim.reset()
+        raw = _measured(sim, _raw(sim, messages, numbers, 256))
+        sim.reset()
+        sim_cpu = sim.cpu()
+        label = f"dispatch (postgresql, 2 processos worker, {what}), {numbers} número(s)"
+        scaled: DispatchBenchResult = _two_workers(url, messages, numbers, conversation, label, redis_url)
+        scaled.sim_cpu_ms = (sim.cpu() - sim_cpu) * 1000 / max(1, scaled.messages)
+        return [raw, scaled]
+    finally:
+        drop()
+
+
 def run(
     messages: int,
     db: str,
@@ -380,6 +500,7 @@ def run(
     with_conversation: bool = True,
     redis_url: str = REDIS_URL,
     number_counts: tuple[int, ...] = (1, 2),
+    two_workers: bool = True,
 ) -> list[DispatchBenchResult]:
     """``db``: ``sqlite`` (embedded: in-memory limits), ``postgresql`` (scaled: limits in Redis) or ``both``.
     Every dispatcher case runs right after its own raw baseline, so each ratio compares two runs a few
@@ -412,6 +533,12 @@ def run(
                             )
                         finally:
                             drop()
+                        if kind == "postgresql" and numbers > 1 and two_workers:
+                            results.extend(
+                                _scaled_case(
+                                    sim, tmp, postgres_url, redis_url, messages, numbers, conversation, what
+                                )
+                            )
         finally:
             sim.close()
     return results
@@ -466,3 +593,8 @@ def print_table(results: list[DispatchBenchResult]) -> None:
         f"{x:.1f}" for x in os.getloadavg()
     )
     console.print(table)
+
+
+if __name__ == "__main__":  # a dispatcher process of the two-worker case
+    if sys.argv[1:2] == ["worker"]:
+        _worker_process(sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5] == "1")
