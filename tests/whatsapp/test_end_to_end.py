@@ -61,8 +61,11 @@ def test_template_button_tap_reaches_the_conversation_record(database: Database)
         url = f"{quita.url}/api/v1/debtors/{debtor_id}/conversation"
 
         def outbound_read() -> Any:
+            # Meta does not promise the order of status webhooks (nor do two group commits on two connections):
+            # 'read' may be applied before 'sent' is stored, so wait for all three.
             entries = httpx.get(url, headers=headers).json()["entries"]
-            return entries if entries and entries[0]["status"] == "read" else None
+            done = entries and entries[0]["status"] == "read" and len(entries[0]["statuses"]) == 3
+            return entries if done else None
 
         [outbound] = wait_for(outbound_read)
         assert outbound["content"]["template"]["name"] == outreach.IDENTITY_TEMPLATE
