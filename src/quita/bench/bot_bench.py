@@ -439,6 +439,7 @@ def _conversations(
 def run(conversations: int = 50, turns: int = 6, think: float = 0.0, timeout: float = 30.0) -> list[Case]:
     from cryptography.fernet import Fernet
 
+    from quita.bench.webhooks_bench import wait_until_quiet
     from quita.bot.nlu.classifier import cache_dir
     from quita.simulator.whatsapp.schemas import PhoneNumberConfig, SimConfig
 
@@ -466,6 +467,7 @@ def run(conversations: int = 50, turns: int = 6, think: float = 0.0, timeout: fl
         try:
             server = _serve("quita.bench.bot_bench:bench_app", quita_port, env, "/health")
             try:
+                wait_until_quiet(server)  # the NLU preload thread: measured as the server runs, not as it starts
                 with ArrivalMirror(sim_url) as clock:
                     echo = Case("linha de base: webhook → eco imediato (sem banco, sem job)")
                     _conversations(echo, sim_url, quita_url, clock, echo_phones, turns, timeout, think, server.pid)

@@ -354,8 +354,9 @@ def _worker_process(url: str, redis_url: str, prefix: str, conversation: bool) -
     import signal
 
     from quita.dispatch.limits import RedisLimiter
-    from quita.dispatch.worker import Dispatcher, new_event_loop, settle_heap
+    from quita.dispatch.worker import Dispatcher, new_event_loop
     from quita.kit.db import Database
+    from quita.kit.heap import settle_heap
 
     settle_heap()
     database = Database(url)
@@ -454,7 +455,8 @@ def _measured(sim: Simulator, work: Any) -> DispatchBenchResult:
     when the wall-clock rate swings with the load other work puts on the machine. Both the raw client
     and the dispatcher run on the loop ``quita serve`` and ``quita worker`` give the dispatcher, after the
     same ``settle_heap`` those processes do at start-up."""
-    from quita.dispatch.worker import new_event_loop, settle_heap
+    from quita.dispatch.worker import new_event_loop
+    from quita.kit.heap import settle_heap
 
     settle_heap()  # as the dispatcher's processes do at start-up; the raw client gets the same
     cpu, sim_cpu = time.process_time(), sim.cpu()

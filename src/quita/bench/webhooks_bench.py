@@ -234,7 +234,7 @@ def _serve(url: str, port: int, env: dict[str, str], workers: int) -> subprocess
             raise RuntimeError(f"server exited: {process.stderr.read().decode()[-2000:] if process.stderr else ''}")
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                _wait_until_quiet(process)
+                wait_until_quiet(process)
                 return process
         except OSError:
             time.sleep(0.1)
@@ -242,7 +242,7 @@ def _serve(url: str, port: int, env: dict[str, str], workers: int) -> subprocess
     raise RuntimeError("server did not start")
 
 
-def _server_cpu(process: subprocess.Popen[bytes]) -> float:
+def server_cpu(process: subprocess.Popen[bytes]) -> float:
     """CPU seconds (user + system) used so far by the server and its worker processes."""
     root = psutil.Process(process.pid)
     total = 0.0
@@ -253,16 +253,16 @@ def _server_cpu(process: subprocess.Popen[bytes]) -> float:
     return total
 
 
-def _wait_until_quiet(process: subprocess.Popen[bytes], limit: float = 180.0) -> None:
+def wait_until_quiet(process: subprocess.Popen[bytes], limit: float = 180.0) -> None:
     """Accepting connections is not the end of start-up: a process that runs jobs loads the bot's NLU
     model on a background thread (importing scikit-learn, training it when the cache is cold), which
     took the GIL and a core from the first seconds of measurement (bare and webhooks alike, 2–4× slower).
     Measure the server as it runs for hours: after that work, once it uses under 10% of a core."""
     deadline = time.monotonic() + limit
-    before = _server_cpu(process)
+    before = server_cpu(process)
     while time.monotonic() < deadline:
         time.sleep(0.5)
-        now = _server_cpu(process)
+        now = server_cpu(process)
         if now - before < 0.05:
             return
         before = now
@@ -307,13 +307,13 @@ def _case(label: str, url: str, seconds: float, connections: int, env: dict[str,
         for n in range(ROUNDS):
             if embedded:
                 _wait_processed(url)
-            before = _server_cpu(server)
+            before = server_cpu(server)
             ok, err, spent = _drive(port, bare[n * half:(n + 1) * half], connections, seconds / ROUNDS)
             ok_bare, err_bare, t_bare = ok_bare + ok, err_bare + err, t_bare + spent
-            middle = _server_cpu(server)
+            middle = server_cpu(server)
             ok, err, spent = _drive(port, webhooks[n * half:(n + 1) * half], connections, seconds / ROUNDS)
             ok_wh, err_wh, t_wh = ok_wh + ok, err_wh + err, t_wh + spent
-            cpu_bare, cpu_wh = cpu_bare + middle - before, cpu_wh + _server_cpu(server) - middle
+            cpu_bare, cpu_wh = cpu_bare + middle - before, cpu_wh + server_cpu(server) - middle
     finally:
         server.terminate()
         try:

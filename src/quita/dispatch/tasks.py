@@ -14,8 +14,9 @@ import threading
 
 from quita.cadence.tasks import PlannerLoop
 from quita.dispatch.limits import Limiter, MemoryLimiter, RedisLimiter
-from quita.dispatch.worker import Dispatcher, DispatchSettings, new_event_loop, seed_tiers, settle_heap
+from quita.dispatch.worker import Dispatcher, DispatchSettings, new_event_loop, seed_tiers
 from quita.kit.db import Database
+from quita.kit.heap import settle_heap
 
 log = logging.getLogger("quita.dispatch")
 

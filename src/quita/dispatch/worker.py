@@ -14,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
-import gc
 import logging
 import os
 import random
@@ -32,6 +31,7 @@ from quita.dispatch.domain.policy import Action, RetryPolicy, plan_for
 from quita.dispatch.limits import Admission, Limiter, MemoryLimiter
 from quita.dispatch.service import ChannelInfo, Claimed, Outcome
 from quita.kit.db import Database, utcnow
+from quita.kit.heap import settle_heap
 from quita.whatsapp.client import WhatsAppClient
 from quita.whatsapp.domain.messages import TemplateMessage, TextParam, build_message_payload
 from quita.whatsapp.transport import LeanTransport
@@ -421,21 +421,6 @@ class Dispatcher:
                 timeout=timeout,
                 transport=LeanTransport(max_connections=self.settings.concurrency),
             )
-
-
-def settle_heap() -> None:
-    """Moves everything the process holds at start-up (modules, SQLAlchemy's mappers and compiled caches,
-    settings) out of the cyclic garbage collector's reach (``gc.freeze``). Those objects live as long as
-    the process; without this every full collection walks all of them again (~90 ms of CPU each in
-    ``quita bench dispatch``, one every ~1,500 messages: ~0.06 ms per message). The youngest generation is also collected every 20,000
-    allocations instead of 700: the dispatcher's short-lived objects (rows, payloads, tasks) are freed by
-    reference counting, so those frequent young collections found almost nothing (~0.04 ms per message
-    less). Called once by the processes that run a dispatcher (``quita serve`` embedded, ``quita
-    worker``); garbage made later is collected as usual."""
-    gc.collect()
-    gc.freeze()
-    young, older, oldest = gc.get_threshold()
-    gc.set_threshold(max(young, 20_000), older, oldest)
 
 
 def new_event_loop() -> asyncio.AbstractEventLoop:

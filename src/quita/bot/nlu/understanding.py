@@ -17,6 +17,7 @@ from quita.bot.nlu.classifier import IntentClassifier, Prediction, load_or_train
 from quita.bot.nlu.entities import Entities, extract_entities
 from quita.bot.nlu.intents import Intent
 from quita.bot.nlu.normalize import normalize
+from quita.kit.heap import settle_heap
 
 log = logging.getLogger("quita.bot.nlu")
 
@@ -111,6 +112,8 @@ def preload() -> threading.Thread:
             default_nlu()
         except Exception:  # the first reply will try again and report it
             log.exception("could not preload the NLU model")
+            return
+        settle_heap()  # scikit-learn and the model stay for the process's life: out of the collector's walks
 
     thread = threading.Thread(target=load, name="quita-nlu-preload", daemon=True)
     thread.start()
