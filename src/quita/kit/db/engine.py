@@ -6,6 +6,7 @@ The user writes ``sqlite:///quita.db`` or ``postgresql://user@host/db``; the dri
 
 from __future__ import annotations
 
+import collections
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -62,29 +63,41 @@ class _SqliteWriteGate:
     KEY = "quita.sqlite_write_gate"
 
     def __init__(self) -> None:
-        self._cond = threading.Condition()
+        self._lock = threading.Lock()
         self._owner: int | None = None
         self._depth = 0
+        # First come, first served: with a condition and ``notify_all`` whoever woke first won, and the webhook
+        # pump lost to eight job threads again and again (a person's message sat stored for ~0.5 s).
+        self._queue: collections.deque[tuple[int, threading.Event]] = collections.deque()
 
     def enter(self, info: dict[Any, Any]) -> None:
         if info.get(self.KEY):
             return
         me = threading.get_ident()
-        with self._cond:
-            while self._owner not in (None, me):
-                self._cond.wait()
-            self._owner = me
-            self._depth += 1
+        with self._lock:
+            if self._owner in (None, me):
+                self._owner = me
+                self._depth += 1
+                info[self.KEY] = True
+                return
+            turn = threading.Event()
+            self._queue.append((me, turn))
+        turn.wait()  # leave() made this thread the owner before setting the event
         info[self.KEY] = True
 
     def leave(self, info: dict[Any, Any]) -> None:
         if not info.pop(self.KEY, False):
             return
-        with self._cond:
+        with self._lock:
             self._depth -= 1
-            if self._depth <= 0:
+            if self._depth > 0:
+                return
+            if self._queue:
+                self._owner, turn = self._queue.popleft()
+                self._depth = 1
+                turn.set()
+            else:
                 self._owner, self._depth = None, 0
-                self._cond.notify_all()
 
     def before_execute(self, conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
         if not statement.lstrip()[:6].upper().startswith(("SELECT", "PRAGMA")):
