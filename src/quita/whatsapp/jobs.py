@@ -250,7 +250,7 @@ def _drain(database: Database, chunk: int | None, *, stoppable: bool = False) ->
                 if not deliveries:
                     return handled
                 ids = [d.id for d in deliveries]
-                waited = (utcnow() - _aware(deliveries[0].created_at)).total_seconds()
+                waited = (utcnow() - deliveries[0].created_at).total_seconds()
                 _process(session, deliveries)
         except Exception:
             if not ids:
@@ -265,37 +265,33 @@ def _drain(database: Database, chunk: int | None, *, stoppable: bool = False) ->
 
 
 def _claim(session: Session, size: int, *, lock: bool) -> list[WebhookDelivery]:
-    """The oldest ``size`` deliveries still ``received``, marked ``processing`` and loaded, in one statement (the
-    usual queue idiom: ``UPDATE … WHERE id IN (SELECT … LIMIT n [FOR UPDATE SKIP LOCKED]) RETURNING``). Writing
-    first also takes SQLite's write lock before any read of this transaction."""
+    """The oldest ``size`` deliveries still ``received`` (the usual queue idiom: ``UPDATE … WHERE id IN
+    (SELECT … LIMIT n [FOR UPDATE SKIP LOCKED]) RETURNING``)."""
     oldest = (select(WebhookDelivery.id).where(WebhookDelivery.state == "received")
               .order_by(WebhookDelivery.created_at).limit(size))
     if lock:
         oldest = oldest.with_for_update(skip_locked=True)
-    claimed = session.scalars(
-        update(WebhookDelivery).where(WebhookDelivery.id.in_(oldest.scalar_subquery()))
-        .values(state="processing").returning(WebhookDelivery),
-        execution_options={"synchronize_session": False},
-    ).all()
-    return sorted(claimed, key=lambda d: (d.created_at, str(d.id)))
+    return _take(session, WebhookDelivery.id.in_(oldest.scalar_subquery()), ("received",))
 
 
 def _claim_people(session: Session, size: int) -> list[WebhookDelivery]:
     """Deliveries known to carry people's messages (:func:`note_intake`), claimed ahead of older statuses:
     a status can wait, a person waits for the bot's reply. Ids already processed claim nothing."""
     while ids := _person_ids(size):  # ids processed meanwhile (or of another database) claim nothing
-        claimed = session.scalars(
-            update(WebhookDelivery).where(WebhookDelivery.id.in_(ids), WebhookDelivery.state == "received")
-            .values(state="processing").returning(WebhookDelivery),
-            execution_options={"synchronize_session": False},
-        ).all()
-        if claimed:
-            return sorted(claimed, key=lambda d: (d.created_at, str(d.id)))
+        if claimed := _take(session, WebhookDelivery.id.in_(ids), ("received",)):
+            return claimed
     return []
 
 
-def _aware(moment: dt.datetime) -> dt.datetime:
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=dt.UTC)
+def _take(session: Session, which: Any, states: tuple[str, ...]) -> list[WebhookDelivery]:
+    """Marks the deliveries ``which`` still in ``states`` as ``processing`` and loads them, oldest first, in one
+    statement. Writing first also takes SQLite's write lock before any read of this transaction."""
+    taken = session.scalars(
+        update(WebhookDelivery).where(which, WebhookDelivery.state.in_(states))
+        .values(state="processing").returning(WebhookDelivery),
+        execution_options={"synchronize_session": False},
+    ).all()
+    return sorted(taken, key=lambda d: (d.created_at, str(d.id)))
 
 
 def _process_one_isolated(database: Database, delivery_id: uuid.UUID) -> None:
@@ -313,14 +309,8 @@ def _process_one_isolated(database: Database, delivery_id: uuid.UUID) -> None:
 
 
 def _process_ids(session: Session, ids: list[uuid.UUID]) -> None:
-    session.execute(
-        update(WebhookDelivery).where(WebhookDelivery.id.in_(ids), WebhookDelivery.state == "received")
-        .values(state="processing")
-    )
-    _process(session, list(session.scalars(
-        select(WebhookDelivery).where(WebhookDelivery.id.in_(ids), WebhookDelivery.state == "processing")
-        .order_by(WebhookDelivery.created_at)
-    )))
+    """The given deliveries, also those a stopped pump left ``processing``."""
+    _process(session, _take(session, WebhookDelivery.id.in_(ids), ("received", "processing")))
 
 
 def _process(session: Session, deliveries: list[WebhookDelivery]) -> None:
