@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
-import random
 import uuid
 from dataclasses import dataclass, replace
 from decimal import Decimal
@@ -38,6 +37,7 @@ from quita.bot.models import (
     ReceiptReview,
 )
 from quita.br.documents import format_cnpj
+from quita.dispatch.domain.policy import Action, RetryPolicy, plan_for
 from quita.kit import events
 from quita.kit.db import Database, utcnow
 from quita.kit.db.bulk import insert_once
@@ -47,7 +47,6 @@ from quita.portfolio import service as portfolio
 from quita.portfolio.models import ContactPoint, ContactStatus, Debt, Debtor, DebtStatus
 from quita.tenant.models import Creditor
 from quita.whatsapp import service as whatsapp
-from quita.whatsapp.domain.error_codes import ErrorClass, classify
 from quita.whatsapp.domain.errors import WhatsAppError
 from quita.whatsapp.domain.messages import TextMessage
 
@@ -56,7 +55,8 @@ ACTOR = "bot"
 MAX_RETRIES = 5
 #: A reply Meta turned away for a moment is sent again within this many seconds (the pair rate limit asks for
 #: ~6 s); past that the person has likely left the chat, and the reply is logged as not sent.
-REPLY_RETRY_BUDGET_S, REPLY_ATTEMPTS = 15.0, 4
+REPLY_RETRY_BUDGET_S = 15.0
+REPLY_POLICY = RetryPolicy(base=0.25, cap=2.0, max_attempts=4)
 _OPEN = (
     DebtStatus.OPEN,
     DebtStatus.IN_AGREEMENT,
@@ -380,30 +380,18 @@ async def _send_one(
     outage) and the wait stays short enough for someone reading the chat. A request that may have gone through
     (timeout, dropped connection) is never repeated: the debtor would read the answer twice."""
     waited = 0.0
-    for attempt in range(REPLY_ATTEMPTS):
+    for attempt in range(1, REPLY_POLICY.max_attempts + 1):
         try:
             result = await client.send(to, reply.message, callback_data=str(message_id), last_inbound_at=last_inbound)
             return result.wamid, result.wa_id
         except WhatsAppError as exc:
-            pause = _retry_pause(exc, attempt)
-            if pause is None or waited + pause > REPLY_RETRY_BUDGET_S or attempt == REPLY_ATTEMPTS - 1:
+            plan = plan_for(exc, attempt, REPLY_POLICY)  # the dispatcher's rules: never again when in doubt
+            if plan.action is not Action.RETRY or waited + plan.delay > REPLY_RETRY_BUDGET_S:
                 log.warning("bot reply not sent to %s: %s", to[-4:], exc)
                 return None, None
-            waited += pause
-            await asyncio.sleep(pause)
+            waited += plan.delay
+            await asyncio.sleep(plan.delay)
     return None, None
-
-
-def _retry_pause(exc: WhatsAppError, attempt: int) -> float | None:
-    """Seconds to wait before sending ``exc``'s reply again, or None when it must not be sent again."""
-    if exc.in_doubt:
-        return None
-    verdict = classify(exc.code, exc.details)
-    if verdict.error_class is ErrorClass.RETRY_NOW:
-        return min(0.25 * 2**attempt, 2.0) * random.uniform(0.8, 1.2)
-    if verdict.error_class is ErrorClass.RETRY_LATER:
-        return (verdict.retry_after or 1.0) * random.uniform(1.0, 1.2)
-    return None
 
 
 def _send_first_charge(database: Database, inbound: Inbound, *, today: dt.date | None = None) -> None:
