@@ -287,6 +287,7 @@ def _wait_processed(url: str, limit: float = 180.0) -> None:
             time.sleep(0.5)
     finally:
         database.dispose()
+    raise RuntimeError(f"stored webhooks still unprocessed after {limit:.0f} s: the next bare round would share the CPU")
 
 
 def _case(label: str, url: str, seconds: float, connections: int, env: dict[str, str],
