@@ -15,8 +15,9 @@ def test_percentiles_are_nearest_rank() -> None:
 
 
 def test_small_run_measures_every_reply() -> None:
-    echo, bot = run(conversations=2, turns=3)
-    for case in (echo, bot):
+    echo, bot, together = run(conversations=2, turns=3, burst=True)
+    assert together.name.startswith("rajada")  # shown beside the others, never held to the target
+    for case in (echo, bot, together):
         assert case.lost == 0 and case.unmeasured == 0
         assert len(case.latencies_ms) == 6
         assert all(0 < ms < 30_000 for ms in case.latencies_ms)

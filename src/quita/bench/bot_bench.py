@@ -391,16 +391,27 @@ def _conversations(
     timeout: float,
     think: float = 0.0,
     server_pid: int | None = None,
+    together: bool = False,
 ) -> None:
     """Every phone walks ``turns`` turns concurrently; one message in flight per phone. ``think``: mean
-    seconds a person takes to read the answer and type the next message (uniform 0.5×–1.5×; 0 = at once)."""
+    seconds a person takes to read the answer and type the next message (uniform 0.5×–1.5×; 0 = at once).
+
+    With ``think`` the conversations are already under way when measurement starts, as 50 concurrent
+    conversations are in production: each one's first message comes after a pause drawn like the others
+    (uniform 0–``think``), not all 50 in the same instant. (That synchronised start was a burst the driver and
+    the simulator made themselves: 50 HTTP clients built and 50 webhooks signed in the first second, on the
+    same two cores.) The HTTP clients are built before the clock starts for the same reason. ``together``: that
+    burst on purpose (``--burst``), every first message at once."""
     rng = random.Random(len(phones) * 7919 + turns)
     sent: list[tuple[str, str, int]] = []  # (wamid, phone, reply number expected)
     lock = threading.Lock()
     already = {p: len(clock.arrivals[p[-8:]]) for p in phones}
+    clients = {p: httpx.Client(timeout=10) for p in phones}
+    starts = {p: 0.0 if together else think * rng.uniform(0.0, 1.0) for p in phones}
 
     def walk(phone: str) -> None:
-        with httpx.Client(timeout=10) as client:
+        time.sleep(starts[phone])
+        with clients[phone] as client:
             for turn in range(turns):
                 body = {"from": phone, "name": "Devedor", **TURNS[turn % len(TURNS)]}
                 response = client.post(f"{sim_url}/_sim/inbound", json=body)
@@ -436,23 +447,29 @@ def _conversations(
         case.latencies_ms.append((arrivals[expected - 1] - received) * 1000)
 
 
-def run(conversations: int = 50, turns: int = 6, think: float = 0.0, timeout: float = 30.0) -> list[Case]:
+def run(conversations: int = 50, turns: int = 6, think: float = 0.0, timeout: float = 30.0,
+        burst: bool = False) -> list[Case]:
+    """The echo baseline and the bot; with ``burst`` also the bot with every conversation's first message sent
+    in the same instant (shown, not held to the target: a synchronised start is a test of the queue, not of
+    concurrent conversations)."""
     from cryptography.fernet import Fernet
 
     from quita.bench.webhooks_bench import wait_until_quiet
     from quita.bot.nlu.classifier import cache_dir
     from quita.simulator.whatsapp.schemas import PhoneNumberConfig, SimConfig
 
+    cases: list[Case] = []
     with tempfile.TemporaryDirectory(prefix="quita-bench-bot-") as tmp:
         sim_port, quita_port = _free_port(), _free_port()
         sim_url, quita_url = f"http://127.0.0.1:{sim_port}", f"http://127.0.0.1:{quita_port}"
         warm = [_phone(9, n) for n in range(2)]
         echo_phones = [_phone(8, n) for n in range(conversations)]
         bot_phones = [_phone(7, n) for n in range(conversations)]
+        burst_phones = [_phone(6, n) for n in range(conversations)] if burst else []
         url = f"sqlite:///{tmp}/bench.db"
         key = Fernet.generate_key().decode()
         os.environ["QUITA_SECRET_KEY"] = key
-        _prepare(url, sim_url, warm + bot_phones)
+        _prepare(url, sim_url, warm + bot_phones + burst_phones)
         env = {**os.environ, "QUITA_SECRET_KEY": key, "QUITA_DATA_DIR": tmp, "QUITA_NLU_CACHE_DIR": str(cache_dir()),
                "QUITA_EMBEDDED_DISPATCH": "0", "QUITA_BENCH_SIM_URL": sim_url, "QUITA_LOG_LEVEL": "warning",
                "QUITA_DATABASE_URL": url}  # fmt: skip
@@ -476,11 +493,17 @@ def run(conversations: int = 50, turns: int = 6, think: float = 0.0, timeout: fl
                     _conversations(Case("aquecimento"), sim_url, quita_url, clock, warm, len(TURNS), 120.0)
                     bot = Case(f"bot: webhook → resposta ({conversations} conversas simultâneas)")
                     _conversations(bot, sim_url, quita_url, clock, bot_phones, turns, timeout, think, server.pid)
+                    if burst:
+                        together = Case(f"rajada: as {conversations} conversas começam no mesmo instante")
+                        wait_until_quiet(server)
+                        _conversations(together, sim_url, quita_url, clock, burst_phones, turns, timeout, think,
+                                       server.pid, together=True)  # fmt: skip
+                        cases.append(together)
             finally:
                 _stop(server)
         finally:
             _stop(simulator)
-    return [echo, bot]
+    return [echo, bot, *cases]
 
 
 def print_table(cases: list[Case], conversations: int, turns: int, think: float = 0.0) -> None:

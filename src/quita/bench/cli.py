@@ -110,8 +110,11 @@ def bench_bot(
     think: float = typer.Option(3.0, "--think", min=0.0, max=60.0,
                                 help="segundos médios que a pessoa leva para ler e responder (0 = de imediato: "
                                      "teste de saturação, não de conversa)"),
+    burst: bool = typer.Option(False, "--burst",
+                               help="também um caso em que todas as conversas começam no mesmo instante "
+                                    "(informativo: mede a fila, não conversas simultâneas)"),
 ) -> None:
     """Latência do bot: do webhook recebido à resposta no simulador (p50/p95/p99), ao lado de um eco imediato."""
     from quita.bench.bot_bench import print_table, run
 
-    print_table(run(conversations, turns, think), conversations, turns, think)
+    print_table(run(conversations, turns, think, burst=burst), conversations, turns, think)
