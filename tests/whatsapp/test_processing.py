@@ -79,6 +79,26 @@ def test_statuses_for_an_unknown_message_are_parked_then_applied(database: Datab
     assert stored.status == "delivered" and stored.wamid == "wamid.3" and stored.pricing is not None
 
 
+def test_an_in_doubt_send_is_found_by_our_id_and_then_by_its_wamid_in_the_same_chunk(
+    database: Database, wa: Setup
+) -> None:
+    # The dispatcher recorded the send without a wamid (the response was lost); one chunk of the pump then holds
+    # "sent" carrying our id and "read" carrying only the wamid: the second must find the message the first bound.
+    mid = send(database, wa, None)
+    deliver(database, wa, status("wamid.5", "sent", callback=str(mid), ts=10), status("wamid.5", "read", ts=30))
+    stored = message(database, mid)
+    assert stored.wamid == "wamid.5" and stored.status == "read"
+
+
+def test_our_id_echoed_on_another_wamid_never_merges_two_sends(database: Database, wa: Setup) -> None:
+    mid = send(database, wa, "wamid.6")
+    deliver(database, wa, status("wamid.7", "read", callback=str(mid), ts=30), status("wamid.6", "sent", ts=10))
+    stored = message(database, mid)
+    assert stored.wamid == "wamid.6" and stored.status == "sent"
+    with database.transaction() as session:
+        assert [e.status for e in service.status_events_for(session, wa.tenant_id, str(mid))] == ["read"]  # kept
+
+
 def test_not_on_whatsapp_marks_the_contact(database: Database, wa: Setup) -> None:
     send(database, wa, "wamid.4")
     deliver(database, wa, status("wamid.4", "failed", errors=[{"code": 131026, "title": "undeliverable"}]))

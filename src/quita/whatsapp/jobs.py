@@ -317,6 +317,7 @@ def _process(session: Session, deliveries: list[WebhookDelivery]) -> None:
     router = _Router(session)
     for delivery in deliveries:
         process_delivery(session, delivery, router)
+    service.store_statuses(session, router.statuses)  # the chunk's statuses together, in order
 
 
 @dataclass
@@ -325,6 +326,7 @@ class _Router:
     secret which signed the body: a body signed by tenant A's app cannot write into tenant B."""
 
     session: Session
+    statuses: list[service.StatusItem] = field(default_factory=list)  # stored set-wise at the chunk's end
     _by_number: dict[str, WhatsAppChannel | None] = field(default_factory=dict)
     _secrets: dict[uuid.UUID, str] = field(default_factory=dict)
 
@@ -404,7 +406,7 @@ def _handle(session: Session, delivery: WebhookDelivery, router: _Router, signer
             event: WebhookEvent) -> None:
     match event:
         case StatusUpdate():
-            _status(session, delivery, router.by_number(event.phone_number_id, signer), event)
+            _status(session, delivery, router, router.by_number(event.phone_number_id, signer), event)
         case InboundMessage():
             _inbound(session, delivery, router.by_number(event.phone_number_id, signer), event)
         case SystemEvent():
@@ -433,7 +435,7 @@ def _unrouted(session: Session, delivery: WebhookDelivery, event: WebhookEvent) 
     _notice(session, delivery, "unrouted", to_record(event), tenant_id=delivery.tenant_id)
 
 
-def _status(session: Session, delivery: WebhookDelivery, channel: WhatsAppChannel | None,
+def _status(session: Session, delivery: WebhookDelivery, router: _Router, channel: WhatsAppChannel | None,
             event: StatusUpdate) -> None:
     if channel is None:
         _unrouted(session, delivery, event)
@@ -442,13 +444,13 @@ def _status(session: Session, delivery: WebhookDelivery, channel: WhatsAppChanne
         _notice(session, delivery, "invalid_status", to_record(event), channel)
         return
     record = to_record(event)
-    service.store_status(
-        session, tenant_id=channel.tenant_id, channel_id=channel.id, delivery_id=delivery.id, wamid=event.wamid,
+    router.statuses.append(service.StatusItem.of(
+        tenant_id=channel.tenant_id, channel_id=channel.id, delivery_id=delivery.id, wamid=event.wamid,
         status=event.status, callback_data=event.biz_opaque_callback_data,
         recipient_id=event.recipient_id or event.recipient_user_id, occurred_at=event.timestamp,
         errors=plain(record["errors"]) or None, pricing=plain(record["pricing"]),
         conversation=plain(record["conversation"]),
-    )
+    ))
 
 
 def _inbound(session: Session, delivery: WebhookDelivery, channel: WhatsAppChannel | None,
