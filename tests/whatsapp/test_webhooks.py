@@ -71,11 +71,24 @@ def test_oversized_bodies_get_413_by_header_and_by_count(client: TestClient, dat
     assert deliveries(database) == []
 
 
-def test_signed_garbage_is_stored_raw_as_unparseable(client: TestClient, database: Database) -> None:
-    body = b"\x00not json at all"
-    assert client.post(URL, content=body, headers=signed(body)).status_code == 200
+@pytest.mark.parametrize("body", [b"\x00not json at all", b'{"object": "whatsapp_business_account", "entry": [',
+                                  b"\xff\xfe not utf-8"])
+def test_signed_garbage_is_stored_raw_then_marked_unparseable_and_reported(
+    client: TestClient, database: Database, body: bytes, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Stored as it came and answered 200 (Meta stops retrying); the pump, which parses every body,
+    marks it ``unparseable`` with the parser's error, logs a warning, and never processes it again."""
+    with caplog.at_level("WARNING", logger="quita.whatsapp.jobs"):
+        assert client.post(URL, content=body, headers=signed(body)).status_code == 200
+        [stored] = deliveries(database)
+        assert stored.body == body
+        client.app.state.runner.wait_idle(10)  # type: ignore[attr-defined]
+        jobs.process_pending(database)
     [stored] = deliveries(database)
-    assert stored.state == "unparseable" and stored.body == body and "JSON" in (stored.problem or "")
+    assert stored.state == "unparseable" and stored.body == body and stored.processed_at is not None
+    assert "JSON" in (stored.problem or "")
+    assert any(str(stored.id) in r.getMessage() and "JSON" in r.getMessage() for r in caplog.records)
+    assert jobs.process_pending(database) == 0
 
 
 def test_duplicate_deliveries_are_stored_once_and_processed_once(client: TestClient, database: Database) -> None:
