@@ -12,6 +12,7 @@ import datetime as dt
 import itertools
 import logging
 import math
+import queue
 import re
 import threading
 import time
@@ -163,9 +164,12 @@ def nudge(database: Database) -> None:
             return
         _nudged.add(id(database))
     if remote:
-        timer = threading.Timer(REMOTE_NUDGE_S, _send_remote, (database,))
-        timer.daemon = True
-        timer.start()
+        global _nudger
+        with _nudge_lock:  # started on the first remote nudge (a process forked after import has none)
+            if _nudger is None or not _nudger.is_alive():
+                _nudger = threading.Thread(target=_remote_nudger, name="quita-webhook-nudger", daemon=True)
+                _nudger.start()
+        _remote_nudges.put(database)
         return
     try:
         sink(PROCESS_WEBHOOKS, {})
@@ -173,6 +177,20 @@ def nudge(database: Database) -> None:
         with _nudge_lock:
             _nudged.discard(id(database))
         raise
+
+
+def _remote_nudger() -> None:
+    """The one thread that sends this process's remote nudges, each ``REMOTE_NUDGE_S`` after it was asked
+    for. The broker keeps a connection per thread: a new thread per nudge (``threading.Timer``) opened a
+    new AMQP connection for each and never closed it — five a second while webhooks kept arriving."""
+    while True:
+        database = _remote_nudges.get()
+        time.sleep(REMOTE_NUDGE_S)
+        _send_remote(database)
+
+
+_remote_nudges: queue.SimpleQueue[Database] = queue.SimpleQueue()  # one entry per database at most (_nudged)
+_nudger: threading.Thread | None = None
 
 
 def _send_remote(database: Database) -> None:

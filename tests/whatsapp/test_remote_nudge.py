@@ -1,0 +1,44 @@
+"""Scaled mode: the server asks the workers to process stored webhooks through the broker (a *nudge*),
+at most one per ``REMOTE_NUDGE_S``, from one long-lived thread — so one broker connection, however long
+webhooks keep arriving (a thread per nudge opened an AMQP connection each time and never closed it)."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from pathlib import Path
+
+import pika
+
+from quita.kit.broker import BrokerRunner
+from quita.kit.db import Database
+from quita.whatsapp import jobs
+from tests.kit.brokers import check_rabbitmq, delete_queue
+
+
+def _waiting(url: str, queue: str) -> int:
+    connection = pika.BlockingConnection(pika.URLParameters(url))
+    try:
+        return int(connection.channel().queue_declare(queue, durable=True, passive=True).method.message_count)
+    finally:
+        connection.close()
+
+
+def test_remote_nudges_share_one_broker_connection(tmp_path: Path) -> None:
+    url = check_rabbitmq()
+    queue = f"quita-test-{uuid.uuid4().hex[:10]}"
+    database = Database(f"sqlite:///{tmp_path}/nudge.db")
+    runner = BrokerRunner(database, url, queue=queue)
+    database.job_sink = runner.submit
+    try:
+        for _ in range(4):  # four bursts, each longer apart than REMOTE_NUDGE_S: four nudges
+            for _ in range(20):  # within a burst, one nudge
+                jobs.nudge(database)
+            time.sleep(jobs.REMOTE_NUDGE_S + 0.3)
+        assert _waiting(url, queue) == 4
+        assert len(runner.broker.connections) == 1  # type: ignore[attr-defined]
+    finally:
+        database.job_sink = None
+        runner.shutdown()
+        database.dispose()
+        delete_queue(url, queue)
