@@ -8,7 +8,18 @@ import uuid
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, String, UniqueConstraint, Uuid
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    ForeignKey,
+    ForeignKeyConstraint,
+    Index,
+    Integer,
+    String,
+    UniqueConstraint,
+    Uuid,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from quita.kit.db import Base, Money, Rate, TenantScoped, UTCDateTime, str_enum, utcnow
@@ -48,11 +59,24 @@ class DebtStatus(enum.StrEnum):
     PRESCRIBED = "prescribed"
 
 
+def _debtor_of_the_same_tenant(table: str, ondelete: str) -> ForeignKeyConstraint:
+    """``(tenant_id, debtor_id) → debtors (tenant_id, id)``: a row can only point at a debtor of its own
+    tenant, and the tenant is enforced through the debtor's ``tenant_id → tenants``. One reference checked
+    per inserted row instead of two (``tenant_id → tenants`` and ``debtor_id → debtors``)."""
+    return ForeignKeyConstraint(["tenant_id", "debtor_id"], ["debtors.tenant_id", "debtors.id"], ondelete=ondelete,
+                                name=f"fk_{table}_tenant_id_debtors")
+
+
 class Debtor(TenantScoped, Base):
-    """The devedor. Unique per tenant by document (CPF or CNPJ)."""
+    """The devedor. Unique per tenant by document (CPF or CNPJ).
+
+    ``(tenant_id, id)`` is unique too (it is the key debts and contact points reference: migration 0011)."""
 
     __tablename__ = "debtors"
-    __table_args__ = (UniqueConstraint("tenant_id", "document"),)
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "document"),
+        Index("uq_debtors_tenant_id_id", "tenant_id", "id", unique=True),
+    )
 
     name: Mapped[str] = mapped_column(String(200), nullable=False)
     document_kind: Mapped[DocumentKind] = mapped_column(str_enum(DocumentKind, 4), nullable=False)
@@ -84,9 +108,11 @@ class ContactPoint(TenantScoped, Base):
         UniqueConstraint("tenant_id", "debtor_id", "kind", "value"),
         Index("ix_contact_points_match_key", "tenant_id", "match_key"),
         Index("ix_contact_points_wa_user_id", "tenant_id", "wa_user_id"),
+        _debtor_of_the_same_tenant("contact_points", "CASCADE"),
     )
 
-    debtor_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("debtors.id", ondelete="CASCADE"), nullable=False)
+    tenant_id: Mapped[uuid.UUID] = mapped_column(Uuid, nullable=False)  # checked through the debtor's
+    debtor_id: Mapped[uuid.UUID] = mapped_column(Uuid, nullable=False)
     kind: Mapped[ContactKind] = mapped_column(str_enum(ContactKind, 8), nullable=False)
     value: Mapped[str] = mapped_column(String(254), nullable=False)
     match_key: Mapped[str | None] = mapped_column(String(16))
@@ -111,11 +137,11 @@ class Debt(TenantScoped, Base):
     __table_args__ = (
         UniqueConstraint("tenant_id", "external_id"),
         Index("ix_debts_tenant_status_due", "tenant_id", "status", "due_date"),
+        _debtor_of_the_same_tenant("debts", "RESTRICT"),
     )
 
-    debtor_id: Mapped[uuid.UUID] = mapped_column(
-        Uuid, ForeignKey("debtors.id", ondelete="RESTRICT"), nullable=False, index=True
-    )
+    tenant_id: Mapped[uuid.UUID] = mapped_column(Uuid, nullable=False)  # checked through the debtor's
+    debtor_id: Mapped[uuid.UUID] = mapped_column(Uuid, nullable=False, index=True)
     external_id: Mapped[str] = mapped_column(String(80), nullable=False)
     contract: Mapped[str | None] = mapped_column(String(80))
     installment_number: Mapped[int | None] = mapped_column(Integer)
