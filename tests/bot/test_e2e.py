@@ -598,6 +598,27 @@ def test_a_reply_meta_turns_away_for_a_moment_is_sent_again(stack: Stack) -> Non
     assert len(replies) == 2 and all("Total atualizado" in body_of(r) for r in replies), replies
 
 
+def test_an_answer_meta_keeps_refusing_is_handed_to_a_person(stack: Stack, monkeypatch: pytest.MonkeyPatch) -> None:
+    from quita.bot import service as bot_service
+
+    phone = stack.debtor()
+    phone.start_verified()
+    monkeypatch.setattr(bot_service, "REPLY_RETRY_BUDGET_S", 1.0)  # the test's patience, not the product's
+    stack.sim_config(fault_5xx_rate=1.0)
+    try:
+        for text in ("quanto eu devo?", "qual o valor da divida?"):
+            phone.wait_answered(phone.post({"type": "text", "text": text}))  # decided; its sending gave up
+    finally:
+        stack.sim_config(fault_5xx_rate=0.0)
+    assert phone.new() == []
+    with stack.database.transaction() as session:
+        items = bot_service.list_handoffs(session, stack.tenant_id, status="open")
+        held = [(i.reason, i.queue, i.debtor_id) for i in items if i.debtor_id == phone.debtor_id]
+    assert held == [("reply_not_sent", "general", phone.debtor_id)]  # one item for the conversation, not one per answer
+    phone.wait_answered(phone.post({"type": "text", "text": "quanto eu devo?"}))  # the bot goes on once Meta takes it
+    assert any("Total atualizado" in body_of(r) for r in phone.new())
+
+
 def test_two_messages_at_once_each_answered_once(stack: Stack) -> None:
     phone = stack.debtor()
     phone.start_verified()

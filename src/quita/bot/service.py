@@ -54,9 +54,10 @@ log = logging.getLogger("quita.bot")
 ACTOR = "bot"
 MAX_RETRIES = 5
 #: A reply Meta turned away for a moment is sent again within this many seconds (the pair rate limit asks for
-#: ~6 s); past that the person has likely left the chat, and the reply is logged as not sent.
+#: ~6 s); past that the person has likely left the chat, and a person is asked to follow the conversation up.
 REPLY_RETRY_BUDGET_S = 15.0
 REPLY_POLICY = RetryPolicy(base=0.25, cap=2.0, max_attempts=4)
+UNANSWERED_REASON = "reply_not_sent"  # a handoff item: Meta refused the bot's answer for good
 _OPEN = (
     DebtStatus.OPEN,
     DebtStatus.IN_AGREEMENT,
@@ -282,12 +283,36 @@ def handle_inbound(database: Database, payload: dict[str, Any], *, today: dt.dat
             for command in outcome.commands:
                 extra.extend(apply_command(session, inbound, row, debt, facts, command))
             outcome = replace(outcome, replies=(*outcome.replies, *extra))
-            conversation_row_id = row.id
+            conversation_row_id, debt_id = row.id, debt.id
         sent = send_replies(database, inbound, outcome.replies, bind_to=conversation_row_id, context=sending)
+        if not all(sent):
+            _hand_unanswered_to_person(database, inbound, conversation_row_id, debt_id, sent.count(None))
         if any(isinstance(c, cmd.CreateAgreement) for c in outcome.commands):
             _send_first_charge(database, inbound, today=day)
         return Handled(outcome.replies, tuple(w for w in sent if w), commands=outcome.commands)
     raise Conflict("conversa alterada concorrentemente demais vezes", code="bot_conversation_busy")
+
+
+def _hand_unanswered_to_person(
+    database: Database, inbound: Inbound, row_id: uuid.UUID, debt_id: uuid.UUID, unsent: int
+) -> None:
+    """Meta kept refusing an answer past the retry budget (an outage, a blocked number): the debtor's message must
+    not go unanswered in silence, so a person is asked to follow the conversation up (one open item per
+    conversation however many answers failed; the bot goes on answering what comes next)."""
+    log.warning("bot: %d reply(ies) to %s not sent; handed to a person", unsent, inbound.wamid)
+    with database.transaction() as session:
+        waiting = session.scalar(select(HandoffItem.id).where(
+            HandoffItem.tenant_id == inbound.tenant_id, HandoffItem.bot_conversation_id == row_id,
+            HandoffItem.reason == UNANSWERED_REASON, HandoffItem.status != "closed",
+        ))  # fmt: skip
+        if waiting is None:
+            item = HandoffItem(tenant_id=inbound.tenant_id, bot_conversation_id=row_id, debtor_id=inbound.debtor_id,
+                               debt_id=debt_id, queue="general", reason=UNANSWERED_REASON, status="open")  # fmt: skip
+            session.add(item)
+            session.flush()
+            waiting = item.id
+        _audit(session, inbound.tenant_id, "handoff.reply_not_sent", waiting,
+               {"wamid": inbound.wamid, "unsent": unsent})  # fmt: skip
 
 
 def _bind_sent(session: Session, row_id: uuid.UUID, pairs: list[tuple[str, str]]) -> None:
