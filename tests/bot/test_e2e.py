@@ -563,6 +563,38 @@ def test_restart_mid_conversation_resumes_from_the_database(stack: Stack) -> Non
     assert "Total atualizado" in body_of(shown)
 
 
+def test_a_message_recorded_but_never_answered_is_answered_at_the_next_start(
+    stack: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The process stopped between recording the debtor's message and running the (in-memory) reply job."""
+    from quita.kit import events
+    from quita.whatsapp.models import Message
+
+    phone = stack.debtor()
+    phone.start_verified()
+    with monkeypatch.context() as lost:
+        lost.setitem(events._SUBSCRIBERS, events.INBOUND_MESSAGE, [])  # the reply job never queued
+        wamid = phone.post({"type": "text", "text": "quanto eu devo?"})
+        deadline = time.monotonic() + 20
+        while True:
+            with stack.database.transaction() as session:
+                if session.scalar(select(Message.id).where(Message.wamid == wamid)) is not None:
+                    break
+            assert time.monotonic() < deadline, "the message was never recorded"
+            time.sleep(0.02)
+        stack.wait_idle()
+    stack.stop()
+    assert phone.new() == []
+    stack.start()
+    phone.wait_answered(wamid)
+    [shown] = phone.new()
+    assert "Total atualizado" in body_of(shown)
+    stack.stop()
+    stack.start()  # answered once: the next start finds nothing to catch up
+    stack.wait_idle()
+    assert phone.new() == []
+
+
 def test_duplicated_webhooks_get_one_reply(stack: Stack) -> None:
     phone = stack.debtor()
     phone.start_verified()

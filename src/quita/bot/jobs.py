@@ -1,12 +1,25 @@
-"""The bot's background job: answer one inbound message outside the webhook's transaction."""
+"""The bot's background jobs: answer one inbound message outside the webhook's transaction; at start-up, answer
+what a stopped process left unanswered."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
+from sqlalchemy import and_, exists, select
+
 from quita.bot.hooks import REPLY_JOB
-from quita.kit.db import Database
-from quita.kit.jobs import job
+from quita.bot.models import BotInbound
+from quita.kit.db import Database, utcnow
+from quita.kit.jobs import enqueue_after_commit, job
+from quita.whatsapp import service as whatsapp
+from quita.whatsapp.models import Conversation, Message
+
+RESUME_JOB = "bot.resume"
+#: Older messages are not answered late: the 24 h window they opened has closed (only templates go out then).
+RESUME_WITHIN = dt.timedelta(hours=24)
+_COLUMNS = ("id", "tenant_id", "channel_id", "conversation_id", "contact_id", "debtor_id", "wamid", "body",
+            "occurred_at")  # fmt: skip
 
 
 @job(REPLY_JOB)
@@ -14,3 +27,39 @@ def reply_job(database: Database, payload: dict[str, Any]) -> None:
     from quita.bot.service import handle_inbound
 
     handle_inbound(database, payload)
+
+
+@job(RESUME_JOB)
+def resume_job(database: Database, _payload: dict[str, Any]) -> None:
+    resume_unanswered(database)
+
+
+def resume_unanswered(database: Database, *, now: dt.datetime | None = None) -> int:
+    """Queues an answer for every message a known debtor wrote in the last 24 h that the bot never decided on.
+
+    The reply job is queued after the commit that recorded the message; in the embedded mode it lives only in
+    the process's memory, so a process stopped (or killed) in between would leave the debtor unanswered for
+    good. Answering is idempotent (``bot_inbound`` is unique per wamid), so a message answered meanwhile, or
+    queued twice by two starting processes, is answered once. Read through the conversations written to in
+    the window, so the messages are found by their index, not by scanning all of them. Returns how many."""
+    since = (now or utcnow()) - RESUME_WITHIN
+    answered = exists(select(BotInbound.id).where(BotInbound.wamid == Message.wamid))
+    with database.transaction() as session:
+        rows = session.execute(
+            select(*(getattr(Message, c) for c in _COLUMNS), Conversation.wa_id)
+            .join(Conversation, and_(Conversation.tenant_id == Message.tenant_id, Conversation.id == Message.conversation_id))
+            .where(
+                Conversation.last_inbound_at >= since,
+                Message.direction == "inbound",
+                Message.debtor_id.is_not(None),
+                Message.wamid.is_not(None),
+                Message.created_at >= since,  # the index's column
+                Message.occurred_at >= since,  # written by the debtor then (Meta retries a webhook for days)
+                ~answered,
+            )
+            .order_by(Message.created_at)
+        ).all()
+        for row in rows:
+            payload = whatsapp.inbound_event(dict(zip(_COLUMNS, row, strict=False)), row.wa_id)
+            enqueue_after_commit(session, REPLY_JOB, {k: None if v is None else str(v) for k, v in payload.items()})
+    return len(rows)

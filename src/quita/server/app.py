@@ -11,6 +11,7 @@ from fastapi import FastAPI
 import quita
 from quita.bot import api as bot_api
 from quita.bot import hooks as bot_hooks
+from quita.bot import jobs as bot_jobs
 from quita.cadence import api as cadence_api
 from quita.config import Settings, get_settings
 from quita.dispatch import tasks as dispatch_tasks
@@ -45,6 +46,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         for job_id in leftovers:
             runner.submit(importing_jobs.RUN_IMPORT, {"job_id": str(job_id)})
         whatsapp_jobs.resume(database)
+        runner.submit(bot_jobs.RESUME_JOB, {})  # messages a stopped process recorded but never answered
         embedded_dispatch = dispatch_tasks.start_embedded(database, settings.embedded_dispatch)
         try:
             yield

@@ -507,14 +507,7 @@ def _inbound(session: Session, delivery: WebhookDelivery, channel: WhatsAppChann
         # Meta's URL expires in minutes: fetch the file right after this commit (quita.whatsapp.media)
         enqueue_after_commit(session, media.DOWNLOAD_MEDIA, {"message_id": str(message_id)})
     from quita.kit import events  # the bot answers in its own job (issue 6): quita.bot.hooks
-    events.publish(session, events.INBOUND_MESSAGE, {
-        "tenant_id": tenant_id, "channel_id": channel.id, "conversation_id": conversation.id,
-        "contact_id": matched.contact_id if matched else None, "debtor_id": matched.debtor_id if matched else None,
-        "message_id": message_id, "wamid": event.wamid, "wa_id": wa_id, "text": event.text,
-        "reply_id": event.reply_id or event.button_payload, "reply_title": event.reply_title or event.button_text,
-        "context_wamid": event.context_id, "media_id": event.media.id if event.media else None,
-        "occurred_at": occurred.isoformat(),
-    })
+    events.publish(session, events.INBOUND_MESSAGE, service.inbound_event(values, wa_id))
     if matched is None:
         _notice(session, delivery, "unmatched_sender", {"from": wa_id, "user_id": event.user_id}, channel)
 

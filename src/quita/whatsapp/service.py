@@ -822,6 +822,23 @@ def status_events_for(session: Session, tenant_id: uuid.UUID, callback_data: str
     )
 
 
+def inbound_event(message: Mapping[str, Any], wa_id: str | None) -> dict[str, Any]:
+    """The payload of :data:`quita.kit.events.INBOUND_MESSAGE` for a recorded inbound message (its column values,
+    ``body`` being the normalised content), from the pump and from the bot's start-up catch-up alike."""
+    content: Mapping[str, Any] = message["body"] or {}
+    media = content.get("media")
+    occurred = message["occurred_at"]
+    return {
+        "tenant_id": message["tenant_id"], "channel_id": message["channel_id"],
+        "conversation_id": message["conversation_id"], "contact_id": message["contact_id"],
+        "debtor_id": message["debtor_id"], "message_id": message["id"], "wamid": message["wamid"], "wa_id": wa_id,
+        "text": content.get("text"), "reply_id": content.get("reply_id") or content.get("button_payload"),
+        "reply_title": content.get("reply_title"), "context_wamid": content.get("context_id"),
+        "media_id": media.get("id") if isinstance(media, dict) else None,
+        "occurred_at": occurred.isoformat() if occurred is not None else None,
+    }  # fmt: skip
+
+
 def last_inbound_at(session: Session, tenant_id: uuid.UUID, contact_id: uuid.UUID) -> dt.datetime | None:
     """When this contact last wrote to any of the tenant's numbers (opens the 24 h window)."""
     value: dt.datetime | None = session.scalar(
