@@ -13,7 +13,7 @@ from quita.kit.db import Database
 from quita.server.app import create_app
 from quita.whatsapp import jobs
 from quita.whatsapp.models import StatusEvent, WebhookDelivery, WebhookNotice
-from quita.whatsapp.webhooks import MAX_BODY_BYTES
+from quita.whatsapp.webhooks import MAX_BODY_BYTES, signature_bytes
 from tests.whatsapp.conftest import Setup, make_setup
 from tests.whatsapp.payloads import PHONE_ID, SECRET, VERIFY, raw, signed, status
 
@@ -49,6 +49,16 @@ def test_unsigned_and_forged_posts_are_refused_and_nothing_is_stored(client: Tes
     tampered = body.replace(b"sent", b"read")
     assert client.post(URL, content=tampered, headers=signed(body)).status_code == 403
     assert deliveries(database) == []
+
+
+def test_signature_header_parsing() -> None:
+    digest = bytes(range(32))
+    assert signature_bytes(b"sha256=" + digest.hex().encode()) == digest
+    assert signature_bytes(b" SHA256=" + digest.hex().upper().encode() + b" ") == digest  # any letter case
+    for bad in (None, b"", b"sha256=", b"sha1=" + digest.hex().encode(), b"sha256=" + digest.hex().encode()[:-1],
+                b"sha256=" + digest.hex().encode() + b"00", b"sha256=" + b"zz" * 32,
+                b"sha256=" + b"ab " * 21 + b"a", b"sha256=" + b"ab " * 21 + b" ", b"sha256=" + "é".encode() * 32):
+        assert signature_bytes(bad) is None, bad
 
 
 def test_signature_header_name_is_case_insensitive(client: TestClient, database: Database) -> None:
