@@ -19,6 +19,7 @@ from sqlalchemy import (
     String,
     UniqueConstraint,
     Uuid,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -106,8 +107,12 @@ class ContactPoint(TenantScoped, Base):
     __tablename__ = "contact_points"
     __table_args__ = (
         UniqueConstraint("tenant_id", "debtor_id", "kind", "value"),
-        Index("ix_contact_points_match_key", "tenant_id", "match_key"),
-        Index("ix_contact_points_wa_user_id", "tenant_id", "wa_user_id"),
+        # Partial (migration 0012): looked up by a known key only; e-mails have no match key, and an imported
+        # contact has no WhatsApp user id yet, so an import writes one index entry per phone instead of two per contact.
+        Index("ix_contact_points_match_key", "tenant_id", "match_key", postgresql_where=text("match_key IS NOT NULL"),
+              sqlite_where=text("match_key IS NOT NULL")),
+        Index("ix_contact_points_wa_user_id", "tenant_id", "wa_user_id",
+              postgresql_where=text("wa_user_id IS NOT NULL"), sqlite_where=text("wa_user_id IS NOT NULL")),
         _debtor_of_the_same_tenant("contact_points", "CASCADE"),
     )
 
