@@ -93,6 +93,8 @@ def build_app(graph: FakeGraph) -> Starlette:
     async def media_info(request: Request) -> Response:
         media_id = request.path_params["media_id"]
         graph.requests.append({"path": request.url.path, "headers": dict(request.headers)})
+        if graph.script:  # a scripted answer first (a 5xx, a throttle), then the real one
+            return _scripted_response(graph.script.popleft())
         if media_id not in graph.media:
             return JSONResponse(
                 {

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,10 +20,11 @@ from quita.server.app import create_app
 from quita.simulator.app import create_app as create_simulator
 from quita.simulator.whatsapp.schemas import SimConfig
 from quita.whatsapp import evidence, jobs, media, service
-from quita.whatsapp.models import ConversationEntry, InboundMedia, WebhookNotice
+from quita.whatsapp.models import ConversationEntry, InboundMedia, Message, WebhookDelivery, WebhookNotice
 from tests.conftest import ServerThread
 from tests.factories import make_tenant
 from tests.whatsapp.conftest import Setup, add_debtor
+from tests.whatsapp.loopback import Scripted, serve_fake_graph
 from tests.whatsapp.payloads import envelope, raw, signed
 
 SIM_TOKEN, SIM_SECRET, PHONE_ID, WABA_ID = "media-token", "media-secret", "100000000000019", "200000000000019"
@@ -142,3 +144,68 @@ def test_a_preference_from_an_unknown_number_changes_no_contact(database: Databa
         notice = session.scalars(select(WebhookNotice).where(WebhookNotice.kind == "user_preferences")).one()
         assert notice.detail["matched"] is False and notice.detail["applied"] is None
     assert opted_out_at(database, wa) is None
+
+
+# --------------------------------------------------------------------------- downloads that did not happen at once
+
+
+def _document_message(database: Database, graph_url: str, token: str) -> tuple[Setup, uuid.UUID]:
+    """A tenant whose channel points at ``graph_url`` and one inbound document processed by the pump with no job
+    runner, so its download job goes nowhere (as when the process stops right after the commit)."""
+    from tests.whatsapp.payloads import PHONE_ID as TEST_PHONE_ID
+    from tests.whatsapp.payloads import WABA_ID as TEST_WABA_ID
+
+    tenant_id = make_tenant(database, "media-late")
+    debtor_id, contact_id = add_debtor(database, tenant_id)
+    with database.transaction() as session:
+        channel = service.create_channel(session, tenant_id=tenant_id, phone_number_id=TEST_PHONE_ID,
+                                         waba_id=TEST_WABA_ID, access_token=token, app_secret="s", verify_token="v",
+                                         actor="test", graph_url=graph_url)  # fmt: skip
+        channel_id = channel.id
+    document = {"id": "wamid.doc1", "from": "5511987654321", "timestamp": str(int(time.time())), "type": "document",
+                "document": {"id": "55", "mime_type": "application/pdf", "sha256": "x", "filename": "recibo.pdf"}}
+    data = raw(envelope({"contacts": [{"wa_id": "5511987654321", "profile": {"name": "Maria"}}],
+                         "messages": [document]}))  # fmt: skip
+    with database.transaction() as session:
+        session.add(WebhookDelivery(dedupe_key=uuid.uuid4().hex * 2, body_sha256=hashlib.sha256(data).hexdigest(),
+                                    body=data, tenant_id=tenant_id, channel_id=channel_id))  # fmt: skip
+    jobs.process_pending(database)
+    with database.transaction() as session:
+        message_id = session.scalar(select(Message.id).where(Message.wamid == "wamid.doc1"))
+    assert message_id is not None
+    return Setup(tenant_id, channel_id, debtor_id, contact_id), message_id
+
+
+def test_a_download_meta_refuses_for_a_moment_is_tried_again(
+    database: Database, data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(media, "RETRY_DELAYS_S", (0.01, 0.01, 0.01, 0.01))
+    with serve_fake_graph() as graph:
+        _, message_id = _document_message(database, graph.url, "test-token")
+        graph.media["55"] = (b"%PDF-1.4 recibo", "application/pdf")
+        graph.script.append(Scripted(status=500, json={"error": {"message": "An unknown error occurred", "code": 1,
+                                                                 "type": "OAuthException"}}))  # fmt: skip
+        row = media.download(database, message_id, data_dir=data_dir)
+        asked = [r for r in graph.requests if r["path"].endswith("/55") and not r["path"].startswith("/download")]
+    assert row is not None and row.error is None and row.size == len(b"%PDF-1.4 recibo")
+    assert len(asked) == 2  # refused once, fetched the second time
+
+
+def test_downloads_a_stopped_process_never_ran_are_queued_at_the_next_start(
+    database: Database, data_dir: Path
+) -> None:
+    with serve_fake_graph() as graph:
+        _, message_id = _document_message(database, graph.url, "test-token")
+        graph.media["55"] = (b"%PDF-1.4 recibo", "application/pdf")
+        queued: list[tuple[str, dict[str, Any]]] = []
+        database.job_sink = lambda name, payload: queued.append((name, payload))
+        try:
+            assert media.queue_missing(database) == 1
+            assert queued == [(media.DOWNLOAD_MEDIA, {"message_id": str(message_id)})]
+            for _, payload in queued:
+                media.download_media_job(database, payload)
+            assert media.queue_missing(database) == 0  # stored now: nothing left to catch up
+        finally:
+            database.job_sink = None
+    with database.transaction() as session:
+        assert media.for_message(session, session.scalar(select(Message.tenant_id)), message_id) is not None

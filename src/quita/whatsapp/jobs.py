@@ -595,3 +595,5 @@ def resume(database: Database) -> None:
         waiting = pending_count(session)
     if waiting:
         nudge(database)
+    if database.job_sink is not None:  # files a stopped process never fetched (Meta keeps them for 30 days)
+        database.job_sink(media.RESUME_DOWNLOADS, {})

@@ -8,33 +8,39 @@ same file twice is stored once), records an :class:`InboundMedia` row linked to 
 conversation, and appends an ``event`` entry to the conversation record with the hash, size and type,
 so the file is covered by the evidence chain. The bot's receipt review reads :func:`for_message`.
 
-Retries: transient failures raise (the job runner retries; a redelivery finds the row and stops);
-permanent ones (too big, not found) are recorded as a row with ``error`` and no file.
+Retries: a transient failure is tried again within the job (~15 s); past that, or when the process stopped
+before the job ran, the next start queues every download still missing (:func:`queue_missing`); permanent
+failures (too big, not found) are recorded as a row with ``error`` and no file.
 """
 
 from __future__ import annotations
 
-import asyncio
+import datetime as dt
 import hashlib
 import logging
 import os
+import time
 import uuid
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import and_, exists, select
 from sqlalchemy.orm import Session
 
 from quita.kit.db import Database, utcnow
-from quita.kit.jobs import job
+from quita.kit.jobs import enqueue_after_commit, job
 from quita.whatsapp import service
 from quita.whatsapp.client import WhatsAppClient
-from quita.whatsapp.domain.errors import InvalidMessage, PermanentFailure, StopAndAlert
+from quita.whatsapp.domain.errors import InvalidMessage, PermanentFailure, StopAndAlert, WhatsAppError
 from quita.whatsapp.models import Conversation, InboundMedia, Message, WhatsAppChannel
 
 log = logging.getLogger("quita.whatsapp.media")
 
 DOWNLOAD_MEDIA = "whatsapp.download_media"
+RESUME_DOWNLOADS = "whatsapp.resume_media_downloads"
+#: Meta keeps a media id for 30 days; a week covers any outage worth catching up on.
+RESUME_WITHIN = dt.timedelta(days=7)
+RETRY_DELAYS_S = (1.0, 2.0, 4.0, 8.0)  # a transient failure (Meta's 5xx, a timeout) is tried again within ~15 s
 MEDIA_KINDS = frozenset({"document", "image", "audio", "video", "sticker"})
 
 
@@ -68,6 +74,31 @@ def download_media_job(database: Database, payload: dict[str, Any]) -> None:
     download(database, uuid.UUID(str(payload["message_id"])))
 
 
+@job(RESUME_DOWNLOADS)
+def resume_downloads_job(database: Database, _payload: dict[str, Any]) -> None:
+    queue_missing(database)
+
+
+def queue_missing(database: Database, *, now: dt.datetime | None = None) -> int:
+    """Queues the download of every inbound media message of the last ``RESUME_WITHIN`` that has no
+    :class:`InboundMedia` row: its job was lost with a stopped process, or failed past its retries. Read
+    through the conversations written to in that time (their messages are indexed by conversation).
+    Returns how many were queued."""
+    since = (now or utcnow()) - RESUME_WITHIN
+    stored = exists(select(InboundMedia.id).where(InboundMedia.message_id == Message.id))
+    with database.transaction() as session:
+        missing = session.scalars(
+            select(Message.id)
+            .join(Conversation, and_(Conversation.tenant_id == Message.tenant_id, Conversation.id == Message.conversation_id))
+            .where(Conversation.last_inbound_at >= since, Message.created_at >= since,
+                   Message.direction == "inbound", Message.kind.in_(MEDIA_KINDS), ~stored)
+            .order_by(Message.created_at)
+        ).all()  # fmt: skip
+        for message_id in missing:
+            enqueue_after_commit(session, DOWNLOAD_MEDIA, {"message_id": str(message_id)})
+    return len(missing)
+
+
 def download(database: Database, message_id: uuid.UUID, *, data_dir: Path | None = None) -> InboundMedia | None:
     """Fetches and stores the file of one inbound message; idempotent (returns the existing row)."""
     with database.transaction() as session:
@@ -81,7 +112,6 @@ def download(database: Database, message_id: uuid.UUID, *, data_dir: Path | None
         if media is None:
             return None
         channel = session.get_one(WhatsAppChannel, message.channel_id)
-        client = service.client_for(channel)
         tenant_id, conversation_id, kind = message.tenant_id, message.conversation_id, message.kind
         wamid = message.wamid
     media_id = str(media["id"])
@@ -90,12 +120,20 @@ def download(database: Database, message_id: uuid.UUID, *, data_dir: Path | None
         "conversation_id": conversation_id, "media_id": media_id[:128], "kind": kind[:30],
         "filename": (str(media["filename"])[:255] if media.get("filename") else None),
     }
-    try:
-        content, mime_type = asyncio.run(_fetch(client, media_id))
-    except (PermanentFailure, StopAndAlert, InvalidMessage) as exc:  # retrying would not help
-        log.warning("inbound media %s of message %s cannot be downloaded: %s", media_id, message_id, exc)
-        row.update(mime_type=_str(media.get("mime_type"), 100), error=str(exc)[:500])
-        return _record(database, row, None, wamid)
+    for attempt in range(1, len(RETRY_DELAYS_S) + 2):
+        try:
+            content, mime_type = service.run_with_client(channel, lambda client: _fetch(client, media_id))
+            break
+        except (PermanentFailure, StopAndAlert, InvalidMessage) as exc:  # retrying would not help
+            log.warning("inbound media %s of message %s cannot be downloaded: %s", media_id, message_id, exc)
+            row.update(mime_type=_str(media.get("mime_type"), 100), error=str(exc)[:500])
+            return _record(database, row, None, wamid)
+        except WhatsAppError as exc:  # a download is a read: repeating it is always safe
+            if attempt > len(RETRY_DELAYS_S):
+                raise  # left for the next start's catch-up (queue_missing)
+            delay = RETRY_DELAYS_S[attempt - 1]
+            log.info("inbound media %s: %s; again in %.0f s", media_id, exc, delay)
+            time.sleep(max(delay, min(getattr(exc, "retry_after", 0.0), RETRY_DELAYS_S[-1])))
     sha256 = hashlib.sha256(content).hexdigest()
     relative = Path("media") / str(tenant_id) / sha256[:2] / sha256
     _write(_data_dir(data_dir) / relative, content)
@@ -105,8 +143,7 @@ def download(database: Database, message_id: uuid.UUID, *, data_dir: Path | None
 
 
 async def _fetch(client: WhatsAppClient, media_id: str) -> tuple[bytes, str | None]:
-    async with client:
-        downloaded = await client.download_media(media_id)
+    downloaded = await client.download_media(media_id)
     return downloaded.content, downloaded.mime_type
 
 
