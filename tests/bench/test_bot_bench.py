@@ -25,7 +25,15 @@ def test_small_run_measures_every_reply() -> None:
     assert bot.percentile(50) > echo.percentile(50)  # the bot does real work: storage, jobs, NLU, dialog
 
 
+def test_the_bot_answers_on_postgresql_too(postgres_url: str) -> None:
+    _echo, bot = run(conversations=1, turns=2, postgres_url=postgres_url.split("?")[0])  # a schema of its own
+    assert bot.lost == 0 and bot.unmeasured == 0 and len(bot.latencies_ms) == 2
+
+
 def test_cli_prints_the_table() -> None:
     result = CliRunner().invoke(app, ["bench", "bot", "--conversations", "1", "--turns", "2"])
     assert result.exit_code == 0, result.output
     assert "p99" in result.output and "linha de base" in result.output and "CPU/resp." in result.output
+    assert "(SQLite)" in result.output
+    wrong = CliRunner().invoke(app, ["bench", "bot", "--db", "mysql"])
+    assert wrong.exit_code != 0 and "sqlite ou postgresql" in wrong.output

@@ -448,10 +448,11 @@ def _conversations(
 
 
 def run(conversations: int = 50, turns: int = 6, think: float = 0.0, timeout: float = 30.0,
-        burst: bool = False) -> list[Case]:
+        burst: bool = False, postgres_url: str | None = None) -> list[Case]:
     """The echo baseline and the bot; with ``burst`` also the bot with every conversation's first message sent
     in the same instant (shown, not held to the target: a synchronised start is a test of the queue, not of
-    concurrent conversations)."""
+    concurrent conversations). On the embedded default (a SQLite file), or with ``postgres_url`` in a throw-away
+    schema of that PostgreSQL server (still the in-process job runner)."""
     from cryptography.fernet import Fernet
 
     from quita.bench.webhooks_bench import wait_until_quiet
@@ -466,7 +467,11 @@ def run(conversations: int = 50, turns: int = 6, think: float = 0.0, timeout: fl
         echo_phones = [_phone(8, n) for n in range(conversations)]
         bot_phones = [_phone(7, n) for n in range(conversations)]
         burst_phones = [_phone(6, n) for n in range(conversations)] if burst else []
-        url = f"sqlite:///{tmp}/bench.db"
+        url, drop = f"sqlite:///{tmp}/bench.db", None
+        if postgres_url:
+            from quita.bench.import_bench import fresh_postgres_schema
+
+            url, drop = fresh_postgres_schema(postgres_url)
         key = Fernet.generate_key().decode()
         os.environ["QUITA_SECRET_KEY"] = key
         _prepare(url, sim_url, warm + bot_phones + burst_phones)
@@ -503,16 +508,18 @@ def run(conversations: int = 50, turns: int = 6, think: float = 0.0, timeout: fl
                 _stop(server)
         finally:
             _stop(simulator)
+            if drop is not None:
+                drop()
     return [echo, bot, *cases]
 
 
-def print_table(cases: list[Case], conversations: int, turns: int, think: float = 0.0) -> None:
+def print_table(cases: list[Case], conversations: int, turns: int, think: float = 0.0, database: str = "SQLite") -> None:
     from rich.console import Console
     from rich.table import Table
 
     pause = f", pausa média de {think:g} s entre mensagens" if think else ", sem pausa entre mensagens"
     table = Table(
-        title=f"quita bench bot — {conversations} conversas × {turns} mensagens{pause}; latência em ms; CPU/resp. = CPU do servidor Quita por resposta (ms)"
+        title=f"quita bench bot ({database}) — {conversations} conversas × {turns} mensagens{pause}; latência em ms; CPU/resp. = CPU do servidor Quita por resposta (ms)"
     )
     columns = ("caso", "respostas", "perdidas", "sem medida", "p50", "p95", "p99", "média", "máx", "CPU/resp.", "meta p99", "ok?")
     for column in columns:

@@ -10,6 +10,7 @@ app = typer.Typer(no_args_is_help=True, help="Benchmarks: cada um imprime uma ta
 
 IMPORT_TARGETS = {"import: SQLite": 10_000, "import: PostgreSQL": 20_000}
 RSS_LIMIT_MB = 300
+DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/test"  # the development machine's server (trust auth)
 # Benchmark tables are pasted into notes and logs: never wrap them to a narrow terminal.
 console = Console(width=160)
 
@@ -19,7 +20,7 @@ def bench_import(
     rows: int = typer.Option(1_000_000, "--rows", min=1000),
     seed: int = typer.Option(1, "--seed"),
     db: str = typer.Option("both", "--db", help="sqlite, postgresql ou both"),
-    postgres_url: str = typer.Option("postgresql://postgres@127.0.0.1:5432/test", "--postgres-url"),
+    postgres_url: str = typer.Option(DEFAULT_PG, "--postgres-url"),
     batch_size: int = typer.Option(5000, "--batch-size", min=100),
 ) -> None:
     """Importação: linhas/s e pico de memória, ao lado de uma leitura pura do mesmo CSV."""
@@ -45,7 +46,7 @@ def bench_import(
 @app.command("webhooks")
 def bench_webhooks(
     db: str = typer.Option("both", "--db", help="sqlite, postgresql ou both"),
-    postgres_url: str = typer.Option("postgresql://postgres@127.0.0.1:5432/test", "--postgres-url"),
+    postgres_url: str = typer.Option(DEFAULT_PG, "--postgres-url"),
     seconds: float = typer.Option(8.0, "--seconds", min=1.0),
     connections: int = typer.Option(64, "--connections", min=1, max=1000),
     workers: int = typer.Option(1, "--workers", min=1, max=16, help="processos do servidor (PostgreSQL)"),
@@ -83,7 +84,7 @@ def bench_webhooks(
 def bench_dispatch(
     messages: int = typer.Option(5000, "--messages", min=100, help="mensagens por número"),
     db: str = typer.Option("sqlite", "--db", help="sqlite ou postgresql"),
-    postgres_url: str = typer.Option("postgresql://postgres@127.0.0.1:5432/test", "--postgres-url"),
+    postgres_url: str = typer.Option(DEFAULT_PG, "--postgres-url"),
 ) -> None:
     """Envio ponta a ponta (fila → HTTP → wamid gravado) contra o simulador, ao lado de um cliente HTTP cru (o mesmo código HTTP, sem banco)."""
     from quita.bench.dispatch_bench import print_table, run
@@ -94,7 +95,7 @@ def bench_dispatch(
 @app.command("plan")
 def bench_plan(
     debts: int = typer.Option(1_000_000, "--debts", min=1000),
-    postgres_url: str = typer.Option("postgresql://postgres@127.0.0.1:5432/test", "--postgres-url"),
+    postgres_url: str = typer.Option(DEFAULT_PG, "--postgres-url"),
     batch_size: int = typer.Option(5000, "--batch-size", min=100),
 ) -> None:
     """Planejamento de um dia da carteira no PostgreSQL (títulos/s), ao lado de uma varredura pura."""
@@ -113,8 +114,13 @@ def bench_bot(
     burst: bool = typer.Option(False, "--burst",
                                help="também um caso em que todas as conversas começam no mesmo instante "
                                     "(informativo: mede a fila, não conversas simultâneas)"),
+    db: str = typer.Option("sqlite", "--db", help="sqlite (o padrão embutido) ou postgresql"),
+    postgres_url: str = typer.Option(DEFAULT_PG, "--postgres-url"),
 ) -> None:
     """Latência do bot: do webhook recebido à resposta no simulador (p50/p95/p99), ao lado de um eco imediato."""
     from quita.bench.bot_bench import print_table, run
 
-    print_table(run(conversations, turns, think, burst=burst), conversations, turns, think)
+    if db not in ("sqlite", "postgresql"):
+        raise typer.BadParameter("use sqlite ou postgresql", param_hint="--db")
+    cases = run(conversations, turns, think, burst=burst, postgres_url=postgres_url if db == "postgresql" else None)
+    print_table(cases, conversations, turns, think, "PostgreSQL" if db == "postgresql" else "SQLite")
