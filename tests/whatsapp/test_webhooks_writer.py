@@ -7,6 +7,7 @@ import asyncio
 import datetime as dt
 import hashlib
 
+import pytest
 from sqlalchemy import select
 
 from quita.kit.db import Database
@@ -62,3 +63,43 @@ def test_a_batch_stores_every_column_and_keeps_one_row_per_key(database: Databas
         assert row.id.version == 4
         assert row.created_at >= before - dt.timedelta(seconds=1)
         assert (row.processed_at is not None) == (state != "received")
+
+
+def test_postgresql_both_connections_at_once_store_every_row_once(database: Database, wa: Setup) -> None:
+    """``overflow=1, slow=0``: the second connection starts a batch whenever one is in flight."""
+    if database.is_sqlite:
+        pytest.skip("the async writer is PostgreSQL's")
+    keys = _keys(wa)
+    items = [(f"{n:064x}", b'{"n": %d}' % n, "received", None) for n in range(300)]
+
+    async def main() -> None:
+        writer = AsyncPgWriter(database, overflow=1, slow=0.0)
+        try:
+            for start in range(0, 300, 60):
+                await _store_concurrently(writer, keys, items[start:start + 60] + items[:3], database)
+        finally:
+            await writer.aclose()
+
+    asyncio.run(main())
+    assert sorted(_rows(database)) == sorted(key for key, *_ in items)
+
+
+def test_postgresql_a_failed_batch_raises_to_its_requests_and_the_writer_goes_on(database: Database,
+                                                                                wa: Setup) -> None:
+    """A batch the database refuses (here: a state longer than its column) fails its requests (they
+    answer 503, Meta retries); the writer reconnects and stores the next ones."""
+    if database.is_sqlite:
+        pytest.skip("the async writer is PostgreSQL's")
+    keys = _keys(wa)
+
+    async def main() -> None:
+        writer = AsyncPgWriter(database)
+        try:
+            with pytest.raises(Exception, match="too long"):
+                await writer.store(b"{}", keys, "a" * 64, state="x" * 13, problem=None)
+            await writer.store(b"{}", keys, "b" * 64, state="received", problem=None)
+        finally:
+            await writer.aclose()
+
+    asyncio.run(main())
+    assert list(_rows(database)) == ["b" * 64]

@@ -376,6 +376,7 @@ class AsyncPgWriter:
         import psycopg
 
         connection: psycopg.AsyncConnection[Any] | None = None
+        cursor: psycopg.AsyncCursor[Any] | None = None
         try:
             while True:
                 batch = await self._take()
@@ -388,9 +389,10 @@ class AsyncPgWriter:
                         # under synchronous_commit) before execute() returns — no BEGIN/COMMIT trips
                         connection = await psycopg.AsyncConnection.connect(self._conninfo, autocommit=True)
                         _register_array_dumpers(connection)
-                    async with connection.cursor() as cursor:
-                        await cursor.execute(_UNNEST_SQL, _unnest_columns([row for row, _f in batch]), prepare=True)
-                        inserted = cursor.rowcount  # rows actually inserted (duplicates are not counted)
+                    if cursor is None or cursor.connection is not connection:
+                        cursor = connection.cursor()
+                    await cursor.execute(_UNNEST_SQL, _unnest_columns([row for row, _f in batch]), prepare=True)
+                    inserted = cursor.rowcount  # rows actually inserted (duplicates are not counted)
                 except Exception as exc:  # the requests answer 503 and Meta retries them
                     log.exception("could not store %d webhook(s)", len(batch))
                     if connection is not None:
