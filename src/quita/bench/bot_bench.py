@@ -5,8 +5,8 @@ the bot's reply request arrives at the WhatsApp simulator. Both moments are take
 layer of each server (a middleware wrapped around Quita's app, which itself fronts the webhook intake, and
 one wrapped around the simulator), with the wall clock shared by both processes.
 
-Quita runs as ``quita serve`` does (its app under uvicorn in a separate process, SQLite, the in-process job
-runner); the simulator runs in a process of its own too, as Meta is elsewhere in production (in the driver's
+Quita runs as ``quita serve`` does (its app under uvicorn in a separate process, a SQLite file or, with
+``--db postgresql``, a throw-away PostgreSQL schema, and the in-process job runner); the simulator runs in a process of its own too, as Meta is elsewhere in production (in the driver's
 process, next to 50 threads, its clock read late); the conversations are driven from here through the
 simulator's control API (``/_sim/inbound``), as the phone page does: each conversation sends its next message
 only once the answer to the previous one arrived (a person reads before typing), so exactly ``conversations``
