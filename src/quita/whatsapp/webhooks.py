@@ -53,10 +53,10 @@ MAX_BODY_BYTES = 1 << 20  # 1 MiB: Meta's payloads are a few KiB; anything this 
 SECRETS_TTL_S = 30.0
 MISS_REFRESH_MIN_S = 1.0  # a flood of forged POSTs must not turn into a flood of queries
 MAX_BATCH = 500  # rows per transaction (PostgreSQL: × 6 arrays; SQLite: one prepared row statement each)
-# Writers (connections) committing concurrently on PostgreSQL: while one waits for its commit's WAL
-# flush, the next batch is already being inserted, so a request waits about one commit, not two. Two,
-# not four: each batch costs the event loop ~0.3 ms whatever its size (mostly libpq's send system call),
-# so halving the batches for the same in-flight requests cut ~0.05 ms of CPU per webhook (A/B, 3 pairs).
+# PostgreSQL connections of the writer. The second one only starts a batch while another is in flight
+# when commits are slow (see AsyncPgWriter), so a request then waits about one commit, not two. Not
+# more: each batch costs the event loop a fixed ~0.15-0.2 ms (psycopg's execute, libpq's send system
+# call), so more connections taking turns means smaller batches and more CPU per webhook.
 WRITERS = 2
 # A second PostgreSQL connection starts a batch while one is in flight only once this many rows wait, or
 # the one in flight has taken this long (a slow commit: see AsyncPgWriter).
