@@ -152,6 +152,8 @@ def _harmless_payloads(database: Database, tmp_path: Path) -> dict[str, dict[str
         "importing.run": {"job_id": str(uuid.uuid4())},  # unknown import: returns
         "whatsapp.process_webhooks": {},  # nothing stored: drains nothing
         "whatsapp.download_media": {"message_id": str(uuid.uuid4())},  # no such inbound message
+        "whatsapp.resume_media_downloads": {},  # no inbound media: queues nothing
+        "bot.resume": {},  # no unanswered message: queues nothing
         "payments.import_returns": {"tenant_id": str(tenant_id), "folder": str(tmp_path / "cnab")},
         "bot.reply": {  # a debtor that does not exist: nothing to answer
             "tenant_id": str(tenant_id),
@@ -303,7 +305,8 @@ def test_serve_with_a_broker_queues_an_upload_for_the_workers(
             time.sleep(0.5)
             with scaled_database.transaction() as session:
                 assert session.get_one(ImportJob, job_id).status == ImportStatus.QUEUED  # not run here
-            assert app.state.runner.broker.get_queue_message_counts(queue)[0] == 1
+            # the import, and the start-up catch-ups every server sends (unanswered messages, missing media)
+            assert app.state.runner.broker.get_queue_message_counts(queue)[0] == 3
         worker = BrokerRunner(scaled_database, url, queue=queue).consume(threads=1)
         worker.join()
         worker.shutdown()
