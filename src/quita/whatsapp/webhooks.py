@@ -340,7 +340,8 @@ class AsyncPgWriter:
         rows = self._rows
         rows.append(((dedupe_key, body, channel.tenant_id, channel.channel_id, state, problem), future))
         idle = self._idle
-        if idle is not None and (not self._busy or len(rows) >= self.overflow):
+        if idle is not None and (not self._busy or len(rows) >= self.overflow
+                                 or self.loop.time() - self._since >= self.slow):
             self._idle = None
             idle.set_result(None)
         await future
