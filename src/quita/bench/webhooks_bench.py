@@ -334,13 +334,19 @@ def _case(label: str, url: str, seconds: float, connections: int, env: dict[str,
 
 
 def _empty_queue(broker_url: str, queue: str) -> None:
-    """The nudges the benchmark's server sent have no worker to go to: drop them with the queue's keys."""
+    """The nudges the benchmark's server sent have no worker to go to: drop them with the queue's keys (on
+    RabbitMQ, the queue itself and Dramatiq's delay and dead-letter queues, which every run left behind)."""
+    from dramatiq.brokers.rabbitmq import RabbitmqBroker
+
     from quita.kit.broker import make_broker
 
     broker = make_broker(broker_url)
     try:
         broker.declare_queue(queue)
         broker.flush(queue)
+        if isinstance(broker, RabbitmqBroker):
+            for name in (queue, f"{queue}.DQ", f"{queue}.XQ"):
+                broker.channel.queue_delete(name)
     finally:
         broker.close()
 
