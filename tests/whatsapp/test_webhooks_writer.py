@@ -103,3 +103,18 @@ def test_postgresql_a_failed_batch_raises_to_its_requests_and_the_writer_goes_on
 
     asyncio.run(main())
     assert list(_rows(database)) == ["b" * 64]
+
+
+def test_sqlite_writer_commits_are_synced_to_disk_and_the_pool_gets_normal_back(database: Database) -> None:
+    if not database.is_sqlite:
+        pytest.skip("SQLite's synchronous setting (PostgreSQL commits with synchronous_commit on)")
+    writer = DeliveryWriter(database)
+    try:
+        connection = writer.connect()
+        assert connection.exec_driver_sql("PRAGMA synchronous").scalar() == 2  # FULL: a 200 survives a power cut
+        connection.commit()
+        writer.release(connection)
+        with database.engine.connect() as pooled:
+            assert pooled.exec_driver_sql("PRAGMA synchronous").scalar() == 1  # NORMAL, the engine's default
+    finally:
+        writer.close()
