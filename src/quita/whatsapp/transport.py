@@ -174,10 +174,8 @@ class LeanTransport(httpx.AsyncBaseTransport):
         assert conn is not None
         reusable = False
         try:
-            await _write(conn, head, body, None, timeouts.get("write"))
+            status, _reason, headers, _version, keep_alive = await _send_and_read_head(conn, head, body, None, timeouts)
             read_timeout = timeouts.get("read")
-            status, _reason, headers, version = await _read_head(conn.reader, None, read_timeout)
-            keep_alive = version == b"HTTP/1.1" and not _has_token(headers, b"connection", b"close")
             if status in _NO_BODY_STATUS or 100 <= status < 200:
                 reusable = keep_alive
                 return RawResponse(status, headers, b"")
@@ -221,10 +219,8 @@ class LeanTransport(httpx.AsyncBaseTransport):
         reusable = False
         handed_over = False
         try:
-            await _write(conn, head, body, request, timeouts.get("write"))
+            status, reason, headers, version, keep_alive = await _send_and_read_head(conn, head, body, request, timeouts)
             read_timeout = timeouts.get("read")
-            status, reason, headers, version = await _read_head(conn.reader, request, read_timeout)
-            keep_alive = version == b"HTTP/1.1" and not _has_token(headers, b"connection", b"close")
             if request.method == "HEAD" or status in _NO_BODY_STATUS or 100 <= status < 200:
                 reusable = keep_alive
                 return _response(status, reason, headers, request, b"")
@@ -359,6 +355,17 @@ def _request_head(request: httpx.Request, body: bytes) -> bytes:
     if body or request.method in ("POST", "PUT", "PATCH"):
         lines.append(b"Content-Length: %d" % len(body))
     return b"\r\n".join(lines) + b"\r\n\r\n"
+
+
+async def _send_and_read_head(
+    conn: _Connection, head: bytes, body: bytes, request: httpx.Request | None, timeouts: dict[str, Any]
+) -> tuple[int, bytes, list[tuple[bytes, bytes]], bytes, bool]:
+    """Writes one request and reads the answer's status line and headers; the last item says whether the
+    connection may serve another request once the body is read (HTTP/1.1 without ``Connection: close``)."""
+    await _write(conn, head, body, request, timeouts.get("write"))
+    status, reason, headers, version = await _read_head(conn.reader, request, timeouts.get("read"))
+    keep_alive = version == b"HTTP/1.1" and not _has_token(headers, b"connection", b"close")
+    return status, reason, headers, version, keep_alive
 
 
 async def _read_head(
