@@ -6,12 +6,12 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import and_, exists, select
+from sqlalchemy import exists, select
 
-from quita.bot.hooks import REPLY_JOB
+from quita.bot.hooks import REPLY_JOB, on_inbound
 from quita.bot.models import BotInbound
 from quita.kit.db import Database, utcnow
-from quita.kit.jobs import enqueue_after_commit, job
+from quita.kit.jobs import job
 from quita.whatsapp import service as whatsapp
 from quita.whatsapp.models import Conversation, Message
 
@@ -41,25 +41,18 @@ def resume_unanswered(database: Database, *, now: dt.datetime | None = None) -> 
     the process's memory, so a process stopped (or killed) in between would leave the debtor unanswered for
     good. Answering is idempotent (``bot_inbound`` is unique per wamid), so a message answered meanwhile, or
     queued twice by two starting processes, is answered once. Read through the conversations written to in
-    the window, so the messages are found by their index, not by scanning all of them. Returns how many."""
+    the window (:func:`quita.whatsapp.service.recent_inbound`). Returns how many."""
     since = (now or utcnow()) - RESUME_WITHIN
     answered = exists(select(BotInbound.id).where(BotInbound.wamid == Message.wamid))
     with database.transaction() as session:
         rows = session.execute(
-            select(*(getattr(Message, c) for c in _COLUMNS), Conversation.wa_id)
-            .join(Conversation, and_(Conversation.tenant_id == Message.tenant_id, Conversation.id == Message.conversation_id))
-            .where(
-                Conversation.last_inbound_at >= since,
-                Message.direction == "inbound",
+            whatsapp.recent_inbound(since, *(getattr(Message, c) for c in _COLUMNS), Conversation.wa_id).where(
                 Message.debtor_id.is_not(None),
                 Message.wamid.is_not(None),
-                Message.created_at >= since,  # the index's column
                 Message.occurred_at >= since,  # written by the debtor then (Meta retries a webhook for days)
                 ~answered,
             )
-            .order_by(Message.created_at)
         ).all()
-        for row in rows:
-            payload = whatsapp.inbound_event(dict(zip(_COLUMNS, row, strict=False)), row.wa_id)
-            enqueue_after_commit(session, REPLY_JOB, {k: None if v is None else str(v) for k, v in payload.items()})
+        for row in rows:  # as the pump's event would have queued it
+            on_inbound(session, whatsapp.inbound_event(dict(zip(_COLUMNS, row, strict=False)), row.wa_id))
     return len(rows)

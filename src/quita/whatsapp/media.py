@@ -24,7 +24,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import and_, exists, select
+from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from quita.kit.db import Database, utcnow
@@ -81,19 +81,14 @@ def resume_downloads_job(database: Database, _payload: dict[str, Any]) -> None:
 
 def queue_missing(database: Database, *, now: dt.datetime | None = None) -> int:
     """Queues the download of every inbound media message of the last ``RESUME_WITHIN`` that has no
-    :class:`InboundMedia` row: its job was lost with a stopped process, or failed past its retries. Read
-    through the conversations written to in that time (their messages are indexed by conversation).
-    Returns how many were queued."""
+    :class:`InboundMedia` row: its job was lost with a stopped process, or failed past its retries
+    (:func:`quita.whatsapp.service.recent_inbound`). Returns how many were queued."""
     since = (now or utcnow()) - RESUME_WITHIN
     stored = exists(select(InboundMedia.id).where(InboundMedia.message_id == Message.id))
     with database.transaction() as session:
         missing = session.scalars(
-            select(Message.id)
-            .join(Conversation, and_(Conversation.tenant_id == Message.tenant_id, Conversation.id == Message.conversation_id))
-            .where(Conversation.last_inbound_at >= since, Message.created_at >= since,
-                   Message.direction == "inbound", Message.kind.in_(MEDIA_KINDS), ~stored)
-            .order_by(Message.created_at)
-        ).all()  # fmt: skip
+            service.recent_inbound(since, Message.id).where(Message.kind.in_(MEDIA_KINDS), ~stored)
+        ).all()
         for message_id in missing:
             enqueue_after_commit(session, DOWNLOAD_MEDIA, {"message_id": str(message_id)})
     return len(missing)

@@ -16,7 +16,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
 
-from sqlalchemy import bindparam, func, or_, select, update
+from sqlalchemy import and_, bindparam, func, or_, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -819,6 +819,19 @@ def status_events_for(session: Session, tenant_id: uuid.UUID, callback_data: str
             .where(StatusEvent.tenant_id == tenant_id, StatusEvent.callback_data == callback_data)
             .order_by(StatusEvent.occurred_at, StatusEvent.created_at)
         )
+    )
+
+
+def recent_inbound(since: dt.datetime, *columns: Any) -> Any:
+    """``SELECT columns`` of the inbound messages recorded since ``since``, oldest first, for the start-up
+    catch-ups (the bot's unanswered messages, media never fetched). Read through the conversations a debtor
+    wrote to in that time, so the messages are found by their (tenant, conversation, created_at) index
+    instead of a scan of every message ever sent. Add the caller's own conditions with ``.where``."""
+    return (
+        select(*columns)
+        .join(Conversation, and_(Conversation.tenant_id == Message.tenant_id, Conversation.id == Message.conversation_id))
+        .where(Conversation.last_inbound_at >= since, Message.created_at >= since, Message.direction == "inbound")
+        .order_by(Message.created_at)
     )
 
 
