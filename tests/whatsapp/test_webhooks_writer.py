@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from quita.kit.db import Database
 from quita.whatsapp.models import WebhookDelivery
-from quita.whatsapp.webhooks import AsyncPgWriter, ChannelKeys, DeliveryWriter, Writer
+from quita.whatsapp.webhooks import AsyncPgWriter, ChannelKeys, DeliveryWriter, Writer, _chunks, _insert_sql
 from tests.whatsapp.conftest import Setup
 
 
@@ -63,6 +63,41 @@ def test_a_batch_stores_every_column_and_keeps_one_row_per_key(database: Databas
         assert row.id.version == 4
         assert row.created_at >= before - dt.timedelta(seconds=1)
         assert (row.processed_at is not None) == (state != "received")
+
+
+@pytest.mark.parametrize("count", [0, 1, 2, 41, 63, 64, 65, 127, 500])
+def test_sqlite_batches_are_cut_into_a_few_statement_sizes(count: int) -> None:
+    chunks = _chunks(count)
+    assert sum(size for _start, size in chunks) == count
+    assert [start for start, _size in chunks] == [sum(size for _s, size in chunks[:n]) for n in range(len(chunks))]
+    assert [size for _start, size in chunks] == sorted((size for _start, size in chunks), reverse=True)
+    assert len({size for _start, size in chunks}) <= 7  # one cached statement text per size
+    assert all(_insert_sql("?", size).count("?") == 10 * size for _start, size in chunks)
+
+
+def test_sqlite_writer_counts_only_the_rows_it_inserted(database: Database, wa: Setup) -> None:
+    """A batch of 41 (three statements: 32 + 8 + 1 rows) with keys already stored: those are not counted,
+    so the pump is nudged only for new webhooks."""
+    if not database.is_sqlite:
+        pytest.skip("the threaded writer is SQLite's")
+    from quita.whatsapp.webhooks import _Pending
+
+    keys = _keys(wa)
+    writer = DeliveryWriter(database)
+    try:
+        def batch(numbers: range) -> list[_Pending]:
+            return [_Pending(b'{"n": %d}' % n, f"{n:064x}", keys.channel_id, keys.tenant_id, "received", None,
+                             None, None) for n in numbers]  # type: ignore[arg-type]
+
+        connection = writer.connect()
+        try:
+            assert writer._write(connection, batch(range(10)))[0] == 10
+            assert writer._write(connection, batch(range(41)))[0] == 31
+        finally:
+            writer.release(connection)
+    finally:
+        writer.close()
+    assert len(_rows(database)) == 41
 
 
 def test_postgresql_both_connections_at_once_store_every_row_once(database: Database, wa: Setup) -> None:
