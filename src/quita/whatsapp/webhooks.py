@@ -284,10 +284,10 @@ class DeliveryWriter:
             connection.close()
 
     def _write(self, connection: Connection, batch: Sequence[_Pending]) -> tuple[int, list[uuid.UUID]]:
-        """One transaction, one prepared one-row ``INSERT … ON CONFLICT DO NOTHING`` run for every row by the
-        driver (``executemany``: SQLite parses it once and keeps it in its statement cache, where a multi-row
-        ``VALUES`` list was a new text to parse for every batch size), on a connection the writer keeps, with
-        no ORM session. Values go through the column types' bind processors, as SQLAlchemy would send them.
+        """One transaction of a few multi-row ``INSERT … ON CONFLICT DO NOTHING`` statements (row counts in
+        powers of two, :func:`_chunks`: a handful of texts SQLite keeps prepared in its statement cache), on a
+        connection the writer keeps, with no ORM session. Values go through the column types' bind
+        processors, as SQLAlchemy would send them.
         Returns the rows inserted (duplicates are not counted) and the ids of those carrying people's
         messages, which the pump claims first."""
         bind = self._processors(connection)
