@@ -23,7 +23,7 @@ from quita.payments.models import Charge, ChargeKind, ChargeStatus
 from quita.payments.schemas import PixItem
 from quita.portfolio.models import Debt, DebtStatus
 from quita.whatsapp import templates
-from quita.whatsapp.domain.messages import TextMessage
+from quita.whatsapp.domain.messages import DocumentMessage, TextMessage
 from tests.bot import test_service as service_tests
 from tests.bot.test_service import TODAY, Debtor, Outbox
 from tests.payments.builders import BB_FIELDS, pix_item, return_file_for
@@ -180,12 +180,15 @@ def test_acceptance_sends_the_first_instalment_boleto_and_pix(
     assert all(c.amount == first.amount and c.due_date == first.due_date for c in charges)
     assert first.charge_id == charges[0].id
     assert all(_charges(database, i.id) == [] for i in rest)  # later instalments wait
-    _, message = outbox.sent[-1]
+    (_, message), (_, document) = outbox.sent[-2:]
     assert isinstance(message, TextMessage)
     boleto = next(c for c in charges if c.kind == ChargeKind.BOLETO)
     pix = next(c for c in charges if c.kind == ChargeKind.PIX)
     assert boleto.linha_digitavel in message.body and pix.brcode in message.body
     assert "Parcela 1/3 do acordo" in message.body
+    # then the boleto's PDF as a document (its bytes are checked over HTTP in the e2e tests)
+    assert isinstance(document, DocumentMessage) and document.filename == f"boleto-{boleto.due_date}.pdf"
+    assert document.caption is not None and boleto.due_date.strftime("%d/%m/%Y") in document.caption
     assert _debt(database, d.debt_id).status == DebtStatus.IN_AGREEMENT
 
 
@@ -196,8 +199,9 @@ def test_second_copy_in_agreement_is_the_instalment_not_the_debt(
     first = _items(database, d.tenant_id)[0]
     before = len(_charges(database, first.id))
     d.say("me manda o boleto")
-    _, message = outbox.sent[-1]
+    (_, message), (_, document) = outbox.sent[-2:]
     assert isinstance(message, TextMessage) and "Parcela 1/3 do acordo" in message.body
+    assert isinstance(document, DocumentMessage)  # the instalment's boleto PDF again
     assert len(_charges(database, first.id)) == before  # the live charges are sent again, none issued
     with database.transaction() as session:
         plain = session.scalar(

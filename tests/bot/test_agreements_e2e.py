@@ -12,7 +12,13 @@ from sqlalchemy import select
 from quita.bot import timers
 from quita.bot.models import Agreement, AgreementInstallment
 from quita.server import demo
-from tests.bot.test_e2e import Stack, rows_of, stack, texts  # noqa: F401  (the module's stack fixture)
+from tests.bot.test_e2e import (  # noqa: F401  (the module's stack fixture)
+    Stack,
+    assert_boleto_pdf_sent,
+    rows_of,
+    stack,
+    texts,
+)
 
 
 def _statuses(s: Stack, debtor_id: object) -> list[str]:
@@ -55,9 +61,18 @@ def test_accept_pay_the_first_instalment_by_pix_and_the_agreement_advances(stack
 
     stats = timers.run_tick(stack.database, only_tenant="bot-e2e")
     assert stats.charges == 1 and not stats.errors
-    advanced = texts(phone.new())
+    fresh = phone.new()
+    advanced = texts(fresh)
     assert "Recebemos o pagamento da parcela anterior" in advanced and "Parcela 2/6 do acordo" in advanced
     assert "Pix copia e cola" in advanced
+    assert [r["type"] for r in fresh][-2:] == ["text", "document"]  # the second instalment's boleto PDF
+    with stack.database.transaction() as session:
+        second = session.scalars(
+            select(AgreementInstallment.id)
+            .join(Agreement, Agreement.id == AgreementInstallment.agreement_id)
+            .where(Agreement.debtor_id == phone.debtor_id, AgreementInstallment.number == 2)
+        ).one()
+    assert_boleto_pdf_sent(stack, fresh[-1], second)
 
 
 def test_instalment_reminder_template_reaches_the_phone_through_the_dispatcher(stack: Stack) -> None:  # noqa: F811

@@ -433,9 +433,12 @@ def test_acceptance_of_six_installments_in_free_text(stack: Stack) -> None:
                 AgreementInstallment.agreement_id == agreement.id, AgreementInstallment.number == 1
             )
         ).one()
-    # The first instalment's boleto and Pix come right after the acceptance, for the instalment's amount.
+    # The first instalment's boleto and Pix come right after the acceptance, for the instalment's amount,
+    # the codes in a text and the boleto's PDF as a document after it.
     codes = texts(done)
     assert "Linha digitável do boleto" in codes and "Pix copia e cola" in codes
+    assert [r["type"] for r in done][-2:] == ["text", "document"]
+    assert_boleto_pdf_sent(stack, done[-1], first.id)
     brcode = codes.split("Pix copia e cola:\n", 1)[1].split("\n", 1)[0]
     paid = httpx.post(f"{stack.sim.url}/_sim/psp/pay", json={"brcode": brcode}, timeout=15)
     assert paid.status_code == 200, paid.text
@@ -447,6 +450,44 @@ def test_acceptance_of_six_installments_in_free_text(stack: Stack) -> None:
             break
         time.sleep(0.1)
     assert status == "paid"  # the Pix webhook advanced the agreement: instalment 1 of 6 paid
+
+
+def assert_boleto_pdf_sent(stack: Stack, request: dict[str, Any], installment_id: uuid.UUID | None = None,
+                           debt_id: uuid.UUID | None = None) -> None:
+    """The document the phone received is the boleto's PDF as issued, and the conversation record holds its
+    SHA-256 (the media id expires at Meta; the hash still proves which file the person got)."""
+    import hashlib
+
+    from quita.payments.models import Charge, ChargeKind
+    from quita.whatsapp.models import WhatsAppMessage
+
+    document = request["document"]
+    assert document["filename"].startswith("boleto-") and document["filename"].endswith(".pdf")
+    assert "Boleto de R$" in document["caption"]
+    received = httpx.get(f"{stack.sim.url}/_sim/media/{document['id']}", timeout=10)
+    assert received.status_code == 200 and received.content.startswith(b"%PDF")
+    with stack.database.transaction() as session:
+        query = select(Charge).where(Charge.kind == ChargeKind.BOLETO)
+        if installment_id is not None:
+            query = query.where(Charge.agreement_installment_id == installment_id)
+        if debt_id is not None:
+            query = query.where(Charge.debt_id == debt_id, Charge.agreement_installment_id.is_(None))
+        charge = session.scalars(query).one()
+        assert received.content == Path(str(charge.pdf_path)).read_bytes()
+        recorded = session.scalars(
+            select(WhatsAppMessage).where(WhatsAppMessage.kind == "document", WhatsAppMessage.actor == "bot")
+        ).all()
+        [entry] = [m for m in recorded if m.body["document"]["id"] == document["id"]]
+        assert entry.body["document"]["sha256"] == hashlib.sha256(received.content).hexdigest()
+
+
+def test_asking_for_the_boleto_sends_its_codes_and_its_pdf(stack: Stack) -> None:
+    phone = stack.debtor()
+    phone.start_verified()
+    sent = phone.say("me manda o boleto pra eu pagar")
+    assert "Linha digitável do boleto" in texts(sent)
+    assert [r["type"] for r in sent][-1] == "document"
+    assert_boleto_pdf_sent(stack, sent[-1], debt_id=phone.debt_id)
 
 
 # --------------------------------------------------------------------------- promises, receipts, care

@@ -16,11 +16,12 @@ from sqlalchemy import select
 from quita.bot import service
 from quita.bot.dialog.machine import Reply
 from quita.bot.models import Agreement, AgreementInstallment, BotConversation, HandoffItem
+from quita.bot.service import Outgoing
 from quita.kit.db import Database
 from quita.portfolio.models import ContactPoint, ContactStatus, Debt, DebtStatus
 from quita.tenant.models import Creditor
 from quita.whatsapp import service as whatsapp
-from quita.whatsapp.domain.messages import ListMessage, ReplyButtonsMessage, TextMessage
+from quita.whatsapp.domain.messages import DocumentMessage, ListMessage, ReplyButtonsMessage, TextMessage
 from tests.factories import make_tenant
 from tests.whatsapp.conftest import add_debtor
 
@@ -32,12 +33,17 @@ class Outbox:
         self.sent: list[tuple[str, Any]] = []
         self._ids = itertools.count(1)
 
-    async def send(self, channel: Any, to: str, replies: tuple[Reply, ...], last: dt.datetime) -> list[Any]:
+    async def send(self, channel: Any, to: str, replies: tuple[Outgoing, ...], last: dt.datetime) -> list[Any]:
+        """Stands in for ``service._send``: every reply "sent", a document as if uploaded first."""
         out = []
         for reply in replies:
-            wamid = f"wamid.out.{next(self._ids)}"
-            self.sent.append((wamid, reply.message))
-            out.append((uuid.uuid4(), wamid, to))
+            n = next(self._ids)
+            wamid = f"wamid.out.{n}"
+            message = reply.message if isinstance(reply, Reply) else DocumentMessage(
+                media_id=f"media.{n}", filename=reply.filename, caption=reply.caption
+            )
+            self.sent.append((wamid, message))
+            out.append((uuid.uuid4(), wamid, to, message))
         return out
 
 

@@ -14,7 +14,8 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import uuid
-from typing import Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, update
@@ -35,6 +36,9 @@ from quita.payments import service as payments
 from quita.payments.models import Charge, ChargeKind, ChargeStatus
 from quita.portfolio import service as portfolio
 from quita.portfolio.models import Debt, DebtStatus
+
+if TYPE_CHECKING:
+    from quita.bot.service import DocumentReply
 
 log = logging.getLogger("quita.bot.agreements")
 ACTOR = "bot"
@@ -325,9 +329,10 @@ def conversation_target(session: Session, agreement: Agreement) -> dict[str, Any
     }  # fmt: skip
 
 
-def send_text(database: Database, target: dict[str, Any], text: str) -> None:
+def send_text(database: Database, target: dict[str, Any], text: str, documents: Sequence[DocumentReply] = ()) -> None:
+    """``text`` in the conversation's open window, then ``documents`` (the boletos' PDFs)."""
     from quita.bot.dialog.machine import Reply
     from quita.bot.service import Inbound, send_replies
     from quita.whatsapp.domain.messages import TextMessage
 
-    send_replies(database, Inbound.from_payload(target), (Reply(TextMessage(text)),))
+    send_replies(database, Inbound.from_payload(target), (Reply(TextMessage(text)), *documents))

@@ -11,10 +11,13 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import hashlib
 import logging
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select, update
@@ -43,12 +46,13 @@ from quita.kit.db import Database, utcnow
 from quita.kit.db.bulk import insert_once
 from quita.kit.errors import Conflict, NotFound
 from quita.payments import service as payments
+from quita.payments.models import Charge, ChargeKind
 from quita.portfolio import service as portfolio
 from quita.portfolio.models import ContactPoint, ContactStatus, Debt, Debtor, DebtStatus
 from quita.tenant.models import Creditor
 from quita.whatsapp import service as whatsapp
 from quita.whatsapp.domain.errors import WhatsAppError
-from quita.whatsapp.domain.messages import TextMessage
+from quita.whatsapp.domain.messages import DocumentMessage, Message, TextMessage
 
 log = logging.getLogger("quita.bot")
 ACTOR = "bot"
@@ -63,6 +67,21 @@ _OPEN = (
     DebtStatus.IN_AGREEMENT,
     DebtStatus.DISPUTED,
 )  # a paused debt still hears an opt-out
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentReply:
+    """A file sent as a WhatsApp document: the boleto's PDF (payment slip, itemised amounts, Pix QR code).
+    Its media id exists only once uploaded, at sending time. The codes themselves go in the text sent
+    just before it, so a document that cannot be sent is logged, not handed to a person."""
+
+    content: bytes
+    filename: str
+    caption: str
+    mime_type: str = "application/pdf"
+
+
+Outgoing = Reply | DocumentReply
 
 
 @dataclass(frozen=True, slots=True)
@@ -244,7 +263,7 @@ def _save(session: Session, row: BotConversation, state: ConversationState) -> b
 
 @dataclass
 class Handled:
-    replies: tuple[Reply, ...] = ()
+    replies: tuple[Outgoing, ...] = ()
     sent: tuple[str, ...] = ()  # wamids of the replies sent
     duplicate: bool = False
     commands: tuple[cmd.Command, ...] = ()
@@ -279,17 +298,18 @@ def handle_inbound(database: Database, payload: dict[str, Any], *, today: dt.dat
             if not insert_once(session, BotInbound.__table__, answered, ("wamid",)):  # type: ignore[arg-type]
                 session.rollback()
                 return Handled(duplicate=True)
-            extra: list[Reply] = []
+            extra: list[Outgoing] = []
             for command in outcome.commands:
                 extra.extend(apply_command(session, inbound, row, debt, facts, command))
-            outcome = replace(outcome, replies=(*outcome.replies, *extra))
+            replies: tuple[Outgoing, ...] = (*outcome.replies, *extra)
             conversation_row_id, debt_id = row.id, debt.id
-        sent = send_replies(database, inbound, outcome.replies, bind_to=conversation_row_id, context=sending)
-        if not all(sent):
-            _hand_unanswered_to_person(database, inbound, conversation_row_id, debt_id, sent.count(None))
+        sent = send_replies(database, inbound, replies, bind_to=conversation_row_id, context=sending)
+        unsent = sum(1 for r, w in zip(replies, sent, strict=True) if w is None and isinstance(r, Reply))
+        if unsent:
+            _hand_unanswered_to_person(database, inbound, conversation_row_id, debt_id, unsent)
         if any(isinstance(c, cmd.CreateAgreement) for c in outcome.commands):
             _send_first_charge(database, inbound, today=day)
-        return Handled(outcome.replies, tuple(w for w in sent if w), commands=outcome.commands)
+        return Handled(replies, tuple(w for w in sent if w), commands=outcome.commands)
     raise Conflict("conversa alterada concorrentemente demais vezes", code="bot_conversation_busy")
 
 
@@ -346,7 +366,7 @@ def _sending_context(session: Session, inbound: Inbound) -> tuple[Any, dt.dateti
 def send_replies(
     database: Database,
     inbound: Inbound,
-    replies: tuple[Reply, ...],
+    replies: tuple[Outgoing, ...],
     *,
     bind_to: uuid.UUID | None = None,
     context: tuple[Any, dt.datetime] | None = None,
@@ -363,23 +383,29 @@ def send_replies(
     to = inbound.wa_id or ""
     results = whatsapp.run_with_client(channel, lambda client: _send(client, to, replies, last_inbound))
     records = [
-        _record(inbound, to, reply, message_id, wamid, wa_id)
-        for reply, (message_id, wamid, wa_id) in zip(replies, results, strict=True)
-        if wamid is not None
+        _record(inbound, to, reply, message, message_id, wamid, wa_id)
+        for reply, (message_id, wamid, wa_id, message) in zip(replies, results, strict=True)
+        if wamid is not None and message is not None
     ]
-    offers = [(w, r.offer_id) for r, (_, w, _) in zip(replies, results, strict=True) if w and r.offer_id]
+    offers = [(w, r.offer_id) for r, (_, w, _, _) in zip(replies, results, strict=True)
+              if w and isinstance(r, Reply) and r.offer_id]
     if records:
         with database.transaction() as session:
             whatsapp.record_outbound_batch(session, records)
             if bind_to is not None and offers:
                 _bind_sent(session, bind_to, offers)
-    return [wamid for _, wamid, _ in results]
+    return [wamid for _, wamid, _, _ in results]
 
 
 def _record(
-    inbound: Inbound, to: str, reply: Reply, message_id: uuid.UUID, wamid: str, wa_id: str | None
+    inbound: Inbound, to: str, reply: Outgoing, message: Message, message_id: uuid.UUID, wamid: str,
+    wa_id: str | None,
 ) -> whatsapp.OutboundRecord:
-    body = {"to": to, **reply.message.to_json()}
+    """The conversation record of one sent message; a document's entry also holds the SHA-256 of the file,
+    so the record proves which PDF the person received (the media id expires at Meta after 30 days)."""
+    body = {"to": to, **message.to_json()}
+    if isinstance(reply, DocumentReply):
+        body["document"] = {**body["document"], "sha256": hashlib.sha256(reply.content).hexdigest()}
     return whatsapp.OutboundRecord(
         tenant_id=inbound.tenant_id, channel_id=inbound.channel_id, contact_id=inbound.contact_id,
         debtor_id=inbound.debtor_id, message_id=message_id, wamid=wamid, kind=str(body["type"]), body=body,
@@ -387,36 +413,64 @@ def _record(
     )  # fmt: skip
 
 
-async def _send(
-    client: Any, to: str, replies: tuple[Reply, ...], last_inbound: dt.datetime
-) -> list[tuple[uuid.UUID, str | None, str | None]]:
-    out: list[tuple[uuid.UUID, str | None, str | None]] = []
+Sent = tuple[uuid.UUID, str | None, str | None, Message | None]  # message id, wamid, wa_id, what was sent
+
+
+async def _send(client: Any, to: str, replies: tuple[Outgoing, ...], last_inbound: dt.datetime) -> list[Sent]:
+    out: list[Sent] = []
     for reply in replies:
         message_id = uuid.uuid4()
-        wamid, wa_id = await _send_one(client, to, reply, message_id, last_inbound)
-        out.append((message_id, wamid, wa_id))
+        wamid, wa_id, message = await _send_one(client, to, reply, message_id, last_inbound)
+        out.append((message_id, wamid, wa_id, message))
     return out
 
 
 async def _send_one(
-    client: Any, to: str, reply: Reply, message_id: uuid.UUID, last_inbound: dt.datetime
-) -> tuple[str | None, str | None]:
+    client: Any, to: str, reply: Outgoing, message_id: uuid.UUID, last_inbound: dt.datetime
+) -> tuple[str | None, str | None, Message | None]:
     """One reply, sent again while Meta turns it away for a moment (throughput, the pair rate limit, a brief
     outage) and the wait stays short enough for someone reading the chat. A request that may have gone through
-    (timeout, dropped connection) is never repeated: the debtor would read the answer twice."""
+    (timeout, dropped connection) is never repeated: the debtor would read the answer twice. A document is
+    uploaded first (an upload may be repeated: it only leaves an unused media id behind)."""
+    message = reply.message if isinstance(reply, Reply) else None
     waited = 0.0
     for attempt in range(1, REPLY_POLICY.max_attempts + 1):
         try:
-            result = await client.send(to, reply.message, callback_data=str(message_id), last_inbound_at=last_inbound)
-            return result.wamid, result.wa_id
+            if message is None:
+                assert isinstance(reply, DocumentReply)
+                media_id = await client.upload_media(reply.content, mime_type=reply.mime_type, filename=reply.filename)
+                message = DocumentMessage(media_id=media_id, filename=reply.filename, caption=reply.caption)
+            result = await client.send(to, message, callback_data=str(message_id), last_inbound_at=last_inbound)
+            return result.wamid, result.wa_id, message
         except WhatsAppError as exc:
             plan = plan_for(exc, attempt, REPLY_POLICY)  # the dispatcher's rules: never again when in doubt
             if plan.action is not Action.RETRY or waited + plan.delay > REPLY_RETRY_BUDGET_S:
                 log.warning("bot reply not sent to %s: %s", to[-4:], exc)
-                return None, None
+                return None, None, None
             waited += plan.delay
             await asyncio.sleep(plan.delay)
-    return None, None
+    return None, None, None
+
+
+def boleto_documents(charges: Iterable[Charge]) -> list[DocumentReply]:
+    """The PDF of each boleto among ``charges``, as a document to send after the text with the codes. A PDF
+    missing on disk (a data directory moved) is logged and left out: the linha digitável is in the text."""
+    from quita.br.money import format_brl
+
+    documents = []
+    for charge in charges:
+        if charge.kind != ChargeKind.BOLETO or not charge.pdf_path:
+            continue
+        try:
+            content = Path(charge.pdf_path).read_bytes()
+        except OSError as exc:
+            log.warning("boleto %s: PDF not sent (%s)", charge.id, exc)
+            continue
+        documents.append(DocumentReply(
+            content, f"boleto-{charge.due_date:%Y-%m-%d}.pdf",
+            f"Boleto de {format_brl(charge.amount)}, vencimento {charge.due_date:%d/%m/%Y}.",
+        ))  # fmt: skip
+    return documents
 
 
 def _send_first_charge(database: Database, inbound: Inbound, *, today: dt.date | None = None) -> None:
@@ -451,7 +505,8 @@ def _send_first_charge(database: Database, inbound: Inbound, *, today: dt.date |
             )
         else:
             body = texts_unavailable()
-    send_replies(database, inbound, (Reply(TextMessage(body)),))
+        documents = boleto_documents(charges)
+    send_replies(database, inbound, (Reply(TextMessage(body)), *documents))
 
 
 # --------------------------------------------------------------------------- commands
@@ -464,7 +519,7 @@ def apply_command(
     debt: Debt,
     facts: DebtFacts,
     command: cmd.Command,
-) -> list[Reply]:
+) -> list[Outgoing]:
     """Carries out one command in the decision's transaction; returns extra replies (e.g. a charge's code)."""
     tenant_id = inbound.tenant_id
     match command:
@@ -546,7 +601,7 @@ def apply_command(
                 paused_until=_business_days_after(facts.today, 3),
             ))  # fmt: skip
         case cmd.IssueCharge(kind=kind):
-            return [_issue_charge(session, inbound, debt, facts, kind)]
+            return _issue_charge(session, inbound, debt, facts, kind)
         case cmd.ConfirmIdentity(method=method):
             _audit(session, tenant_id, "debtor.identity_confirmed", inbound.debtor_id, {"method": method})
             if inbound.contact_id is not None:  # the cadence and the bot's reminders may now disclose (ID-02)
@@ -563,11 +618,12 @@ def apply_command(
     return []
 
 
-def _issue_charge(session: Session, inbound: Inbound, debt: Debt, facts: DebtFacts, kind: str) -> Reply:
+def _issue_charge(
+    session: Session, inbound: Inbound, debt: Debt, facts: DebtFacts, kind: str
+) -> list[Outgoing]:
     from quita.bot.dialog.texts import creditor_line, day
     from quita.br.money import format_brl
     from quita.kit.errors import QuitaError
-    from quita.payments.models import ChargeKind
 
     if debt.status == DebtStatus.IN_AGREEMENT:
         return _installment_copy(session, debt, facts)
@@ -580,16 +636,14 @@ def _issue_charge(session: Session, inbound: Inbound, debt: Debt, facts: DebtFac
             )  # fmt: skip
     except QuitaError as exc:
         log.warning("bot could not issue a %s charge: %s", kind, exc)
-        return Reply(
-            TextMessage("Não foi possível gerar o pagamento agora. Uma pessoa da nossa equipe vai ajudar.")
-        )
+        return [Reply(TextMessage(texts_unavailable()))]
     lines = [f"Valor: {format_brl(charge.amount)}, vencimento {day(charge.due_date)}."]
     if charge.linha_digitavel:
         lines.append(f"Linha digitável do boleto:\n{charge.linha_digitavel}")
     if charge.brcode:
         lines.append(f"Pix copia e cola:\n{charge.brcode}")
     lines.append(creditor_line(facts))
-    return Reply(TextMessage("\n".join(lines)))
+    return [Reply(TextMessage("\n".join(lines))), *boleto_documents([charge])]
 
 
 def _supersede_charges(session: Session, tenant_id: uuid.UUID, debt_id: uuid.UUID) -> None:
@@ -601,7 +655,7 @@ def _supersede_charges(session: Session, tenant_id: uuid.UUID, debt_id: uuid.UUI
             payments.cancel_charge(session, tenant_id, charge.id, actor=ACTOR)
 
 
-def _installment_copy(session: Session, debt: Debt, facts: DebtFacts) -> Reply:
+def _installment_copy(session: Session, debt: Debt, facts: DebtFacts) -> list[Outgoing]:
     """In an agreement a second copy is the current instalment's boleto and Pix, never the whole debt."""
     from quita.bot import agreements
 
@@ -613,14 +667,15 @@ def _installment_copy(session: Session, debt: Debt, facts: DebtFacts) -> Reply:
     items = agreements.installments_of(session, agreement) if agreement is not None else []
     item = next((i for i in items if i.status != "paid"), None)
     if agreement is None or item is None:
-        return Reply(TextMessage(texts_unavailable()))
+        return [Reply(TextMessage(texts_unavailable()))]
     charges = agreements.issue_installment(session, agreement, item, today=facts.today)
     if not charges:
-        return Reply(TextMessage(texts_unavailable()))
+        return [Reply(TextMessage(texts_unavailable()))]
     from quita.bot.dialog.texts import creditor_line
 
     count = sum(1 for i in items if i.number > 0)
-    return Reply(TextMessage(agreements.charge_text(item, count, charges, creditor_line(facts))))
+    text = Reply(TextMessage(agreements.charge_text(item, count, charges, creditor_line(facts))))
+    return [text, *boleto_documents(charges)]
 
 
 def texts_unavailable() -> str:

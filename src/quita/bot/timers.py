@@ -21,7 +21,7 @@ import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import exists, or_, select
@@ -33,6 +33,9 @@ from quita.bot.models import Agreement, AgreementInstallment, BotTimerEvent, Pay
 from quita.kit.db import Database, utcnow
 from quita.kit.db.bulk import insert_once
 from quita.portfolio.models import Debt, DebtStatus
+
+if TYPE_CHECKING:
+    from quita.bot.service import DocumentReply
 
 log = logging.getLogger("quita.bot.timers")
 ACTOR = "bot"
@@ -260,9 +263,9 @@ def _claim(
 def _agreement(
     database: Database, gate: _Gate, agreement_id: uuid.UUID, override: dt.date | None, stats: TickStats
 ) -> None:
-    from quita.bot.service import policy_for
+    from quita.bot.service import boleto_documents, policy_for
 
-    send: tuple[dict[str, Any], str] | None = None
+    send: tuple[dict[str, Any], str, list[DocumentReply]] | None = None  # target, text, the boletos' PDFs
     with database.transaction() as session:
         agreement = session.get(Agreement, agreement_id)
         if agreement is None or agreement.status != "active":
@@ -326,7 +329,7 @@ def _agreement(
                             text = agreements.charge_text(item, count, charges, line)
                             if any(i.status == "paid" for i in items):
                                 text = f"Recebemos o pagamento da parcela anterior, obrigado.\n{text}"
-                            send = (target, text)
+                            send = (target, text, boleto_documents(charges))
                 case decide.Remind(installment_id=iid, moment=moment):
                     item = by_id[iid]
                     params = (
