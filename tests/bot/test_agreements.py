@@ -212,6 +212,21 @@ def test_second_copy_in_agreement_is_the_instalment_not_the_debt(
     assert plain == 0
 
 
+def test_a_boleto_pdf_meta_refuses_is_not_handed_to_a_person(
+    database: Database, outbox: Outbox, data_dir: Path
+) -> None:
+    """The codes went in the text before it: a refused document is logged, nobody is asked to follow up."""
+    from quita.bot.models import HandoffItem
+
+    d = _agree(database, outbox)
+    outbox.refuse_documents = True
+    d.say("me manda o boleto")
+    _, message = outbox.sent[-1]
+    assert isinstance(message, TextMessage) and "Parcela 1/3 do acordo" in message.body
+    with database.transaction() as session:
+        assert session.scalars(select(HandoffItem).where(HandoffItem.tenant_id == d.tenant_id)).all() == []
+
+
 def test_payments_advance_the_agreement_until_kept_and_the_debt_paid(
     database: Database, outbox: Outbox, data_dir: Path
 ) -> None:

@@ -32,12 +32,16 @@ class Outbox:
     def __init__(self) -> None:
         self.sent: list[tuple[str, Any]] = []
         self._ids = itertools.count(1)
+        self.refuse_documents = False  # as if Meta refused every document for good
 
     async def send(self, channel: Any, to: str, replies: tuple[Outgoing, ...], last: dt.datetime) -> list[Any]:
         """Stands in for ``service._send``: every reply "sent", a document as if uploaded first."""
         out = []
         for reply in replies:
             n = next(self._ids)
+            if self.refuse_documents and not isinstance(reply, Reply):
+                out.append((uuid.uuid4(), None, None, None))
+                continue
             wamid = f"wamid.out.{n}"
             message = reply.message if isinstance(reply, Reply) else DocumentMessage(
                 media_id=f"media.{n}", filename=reply.filename, caption=reply.caption
