@@ -45,10 +45,10 @@ from quita.server.app import create_app
 from quita.simulator.app import create_app as create_simulator
 from quita.simulator.psp.schemas import PspConfig
 from quita.simulator.whatsapp.schemas import PhoneNumberConfig, SimConfig
-from quita.whatsapp import outreach
 from quita.whatsapp import service as whatsapp
 from tests.conftest import ServerThread, _truncate_all, free_port
 from tests.factories import make_api_key, make_tenant
+from tests.whatsapp import outreach
 from tests.whatsapp.conftest import add_debtor
 
 PHONE_ID = "100000000000061"

@@ -27,6 +27,7 @@ from quita.server import demo
 from quita.server.app import create_app
 from quita.simulator.app import create_app as create_simulator
 from tests.conftest import free_port
+from tests.server.payment_offer import offer_payment
 
 # A Wednesday with no national or state holiday: 12:00 in São Paulo, everyone is inside the window.
 TODAY = dt.date(2026, 3, 18)
@@ -164,7 +165,7 @@ def test_demo_plans_inside_windows_delivers_boleto_and_pix_and_payment_stops_the
     assert [m["request"]["template"]["name"] for m in received] == ["quita_confirmacao_identidade"]  # type: ignore[index]
 
     # The payer writes first and receives a boleto (PDF + linha digitável) and a Pix copia e cola.
-    offer = demo.offer_payment(world.database, world.settings, world.tenant_id, world.sim_url)
+    offer = offer_payment(world.database, world.settings, world.tenant_id, world.sim_url)
     assert offer.errors == ()
     phone = _sim_messages(world, demo.PAYER.phone)
     assert {str(m["type"]) for m in phone} == {"document", "text"}
@@ -184,7 +185,7 @@ def test_demo_plans_inside_windows_delivers_boleto_and_pix_and_payment_stops_the
 
 
 def test_paid_boleto_return_is_imported_by_the_folder_watcher(world: World, tmp_path: Path) -> None:
-    offer = demo.offer_payment(world.database, world.settings, world.tenant_id, world.sim_url)
+    offer = offer_payment(world.database, world.settings, world.tenant_id, world.sim_url)
     paid = httpx.post(
         f"{world.sim_url}/_sim/psp/pay", json={"linha_digitavel": offer.boleto_linha}, timeout=15
     )

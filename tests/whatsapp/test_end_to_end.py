@@ -13,9 +13,10 @@ from quita.kit.db import Database
 from quita.server.app import create_app
 from quita.simulator.app import create_app as create_simulator
 from quita.simulator.whatsapp.schemas import SimConfig
-from quita.whatsapp import outreach, service, templates
+from quita.whatsapp import service, templates
 from tests.conftest import ServerThread
 from tests.factories import make_api_key, make_tenant
+from tests.whatsapp import outreach
 from tests.whatsapp.conftest import add_debtor
 
 SIM_TOKEN, SIM_SECRET, PHONE_ID, WABA_ID = "e2e-token", "e2e-secret", "100000000000009", "200000000000009"

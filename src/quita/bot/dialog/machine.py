@@ -47,7 +47,8 @@ MENU_ROWS = (
 )
 _YES_TITLES = {"sou eu", "sim, sou eu", "sim"}
 _NO_TITLES = {"nao sou eu", "nao conheco esta pessoa", "nao conheco"}
-#: Quick-reply payloads of the identity template (``whatsapp.outreach``).
+#: Quick-reply payloads a sender may set on the identity template's buttons (without one, Meta sends the
+#: button's text, matched by the titles above).
 _TEMPLATE_PAYLOADS = {
     "IDENTIDADE_CONFIRMADA": "id_yes",
     "IDENTIDADE_NEGADA": "id_no",

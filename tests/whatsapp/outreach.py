@@ -1,10 +1,9 @@
-"""Direct sends outside the cadence: the identity check (kept for channel tests) and the payment options.
+"""Direct sends outside the cadence and the bot, for tests: the identity-check template and a boleto + Pix.
 
-``quita demo`` no longer uses :func:`send_identity_checks`: the cadence planner and the dispatcher (outbox,
-rate limits, compliance gate) send the identity check now. :func:`send_payment_options` is the demo's
-stand-in for the bot's answer to "quero pagar" (issue 6): the boleto (PDF + linha digitável) and the Pix
-copia e cola, sent as free-form messages inside the 24 h window the debtor opened by writing. Both use the
-same two calls in the same order: ``client_for(channel).send(...)`` then ``record_outbound(...)``.
+Quita itself sends the identity check through the cadence planner and the dispatcher (outbox, rate limits,
+compliance gate) and a boleto through the bot (text with the codes, then the PDF as a document). These
+helpers send the same messages straight through the WhatsApp client, so a test can put a template or a
+payment on a phone without running those flows: ``client_for(channel).send(...)`` then ``record_outbound(...)``.
 """
 
 from __future__ import annotations
