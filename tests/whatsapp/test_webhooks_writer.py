@@ -119,6 +119,28 @@ def test_postgresql_both_connections_at_once_store_every_row_once(database: Data
     assert sorted(_rows(database)) == sorted(key for key, *_ in items)
 
 
+def test_postgresql_writer_keeps_connection_options_with_spaces(database: Database, wa: Setup) -> None:
+    """A database URL whose ``options`` hold two settings (a space between them) still reaches the right schema
+    from the writer's own psycopg connections."""
+    if database.is_sqlite:
+        pytest.skip("the async writer is PostgreSQL's")
+    with_timeout = Database(f"{database.url}%20-cstatement_timeout%3D4321")
+    items = [(f"{n:064x}", b'{"n": %d}' % n, "received", None) for n in range(5)]
+
+    async def main() -> None:
+        writer = AsyncPgWriter(with_timeout)
+        try:
+            await _store_concurrently(writer, _keys(wa), items, database)
+        finally:
+            await writer.aclose()
+
+    try:
+        asyncio.run(main())
+    finally:
+        with_timeout.dispose()
+    assert sorted(_rows(database)) == sorted(key for key, *_ in items)
+
+
 def test_postgresql_a_failed_batch_raises_to_its_requests_and_the_writer_goes_on(database: Database,
                                                                                 wa: Setup) -> None:
     """A batch the database refuses (here: a state longer than its column) fails its requests (they

@@ -40,6 +40,7 @@ from sqlalchemy import Connection, select
 from starlette.concurrency import run_in_threadpool
 
 from quita.kit.db import Database, utcnow
+from quita.kit.db.engine import libpq_conninfo
 from quita.kit.jobs import runs_elsewhere
 from quita.whatsapp import jobs
 from quita.whatsapp.domain.signature import PREFIX
@@ -353,7 +354,7 @@ class AsyncPgWriter:
         self.max_batch = max_batch
         self.overflow, self.slow = overflow, slow
         self.loop = asyncio.get_running_loop()
-        self._conninfo = database.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+        self._conninfo = libpq_conninfo(database.engine.url)
         self._rows: list[tuple[tuple[Any, ...], asyncio.Future[None]]] = []
         self._busy = 0  # batches in flight
         self._since = 0.0  # when the last batch started (loop time)

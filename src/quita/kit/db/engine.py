@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 
@@ -26,6 +26,21 @@ def normalise_url(url: str) -> str:
     if backend in {"postgresql", "postgres"}:
         return parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
     raise ValueError(f"unsupported database URL {parsed.drivername!r}: use sqlite:/// or postgresql://")
+
+
+def libpq_conninfo(url: URL) -> str:
+    """A libpq connection string for a PostgreSQL URL, for code that connects with psycopg itself.
+
+    Not ``url.render_as_string()``: SQLAlchemy writes a space in a query value as ``+``, which libpq's URI
+    parser keeps as a ``+`` (``options=-c search_path=a -c statement_timeout=5000`` became one broken
+    search path). Keywords and values are passed as such, quoted by psycopg."""
+    from psycopg.conninfo import make_conninfo
+
+    params: dict[str, Any] = {"host": url.host, "port": url.port, "user": url.username, "password": url.password,
+                              "dbname": url.database}
+    for key, value in url.query.items():
+        params[key] = value if isinstance(value, str) else value[-1]  # a repeated key: the last one, as libpq
+    return make_conninfo("", **{k: v for k, v in params.items() if v is not None})
 
 
 def _tune_sqlite(dbapi_connection: Any, _record: Any) -> None:
