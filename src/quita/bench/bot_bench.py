@@ -28,7 +28,6 @@ import random
 import socket
 import statistics
 import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -38,6 +37,8 @@ from decimal import Decimal
 from typing import Any
 
 import httpx
+
+from quita.bench.processes import ServerProcess
 
 PHONE_ID, WABA_ID, TOKEN, SECRET = "100000000000088", "200000000000088", "bench-bot-token", "bench-bot-secret"
 TARGET_P99_MS = 300.0
@@ -351,19 +352,16 @@ def _cpf_529(n: int) -> str:
     return "".join(map(str, digits))
 
 
-def _serve(factory: str, port: int, env: dict[str, str], ready_path: str) -> subprocess.Popen[bytes]:
+def _serve(factory: str, port: int, env: dict[str, str], ready_path: str) -> ServerProcess:
     """``factory`` under uvicorn in a process of its own; returns once ``ready_path`` answers 200."""
-    process = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "--factory", factory, "--host", "127.0.0.1", "--port", str(port),
-         "--log-level", "warning", "--no-access-log"],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    process = ServerProcess.uvicorn(
+        ["--factory", factory, "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning",
+         "--no-access-log"], env,
     )  # fmt: skip
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(
-                f"{factory} exited: {process.stderr.read().decode()[-2000:] if process.stderr else ''}"
-            )
+            raise RuntimeError(f"{factory} exited: {process.log_tail()}")
         try:
             if httpx.get(f"http://127.0.0.1:{port}{ready_path}", timeout=1).status_code == 200:
                 return process

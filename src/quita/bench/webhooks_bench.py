@@ -29,6 +29,7 @@ from typing import Any
 import psutil
 import sqlalchemy as sa
 
+from quita.bench.processes import ServerProcess
 from quita.whatsapp.domain.signature import compute_signature
 
 PHONE_ID, WABA_ID, SECRET = "100000000000077", "200000000000077", "bench-app-secret"
@@ -223,17 +224,17 @@ def _stored(url: str) -> int:
     return count
 
 
-def _serve(url: str, port: int, env: dict[str, str], workers: int) -> subprocess.Popen[bytes]:
+def _serve(url: str, port: int, env: dict[str, str], workers: int) -> ServerProcess:
     """The same uvicorn invocation as ``quita serve [--workers N]`` (uvloop + httptools when installed)."""
-    process = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "--factory", "quita.bench.webhooks_bench:bench_app", "--host", "127.0.0.1",
-         "--port", str(port), "--log-level", "warning", "--no-access-log", "--workers", str(workers)],
-        env={**env, "QUITA_DATABASE_URL": url}, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    process = ServerProcess.uvicorn(
+        ["--factory", "quita.bench.webhooks_bench:bench_app", "--host", "127.0.0.1", "--port", str(port),
+         "--log-level", "warning", "--no-access-log", "--workers", str(workers)],
+        {**env, "QUITA_DATABASE_URL": url},
     )
     deadline = time.monotonic() + 120  # several processes importing the app on a busy machine
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"server exited: {process.stderr.read().decode()[-2000:] if process.stderr else ''}")
+            raise RuntimeError(f"server exited: {process.log_tail()}")
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=0.2):
                 wait_until_quiet(process)
@@ -326,6 +327,9 @@ def _case(label: str, url: str, seconds: float, connections: int, env: dict[str,
         except subprocess.TimeoutExpired:  # still draining its backlog of stored webhooks
             server.kill()
             server.wait()
+    if err_bare or err_wh:  # the table counts them; the server's log says why
+        print(f"{label}: {err_bare + err_wh} error answers; the server's log ends with:\n{server.log_tail()}",
+              file=sys.stderr)
     stored = _stored(url)
     return [
         Result(f"bare endpoint ({label})", ok_bare, t_bare, err_bare, cpu=cpu_bare),
