@@ -9,6 +9,7 @@ import shutil
 from collections.abc import Iterator
 from typing import Any
 
+import httpx
 import pytest
 
 from quita.server import demo
@@ -79,7 +80,14 @@ def test_phone_page_walks_identity_disclosure_six_instalments_acceptance_and_pix
     assert progress is not None and (progress.installments, progress.paid) == (6, 0)
     assert progress.debt_status == "in_agreement"
 
-    # The first instalment's boleto and Pix arrive in the conversation; "Pagar com Pix" pays it at the PSP.
+    # The first instalment's boleto and Pix arrive in the conversation, the boleto's PDF as a document the
+    # person can download; "Pagar com Pix" pays it at the PSP.
+    download = page.get_by_test_id("download").last
+    expect(download).to_be_visible(timeout=SLOW)
+    href = download.get_attribute("href")
+    assert href is not None and href.startswith("/_sim/media/")
+    pdf = httpx.get(f"{world.sim_url}{href}", timeout=10)
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
     pix = page.get_by_test_id("pay-button").and_(page.locator('[data-kind="pix"]')).last
     expect(pix).to_be_visible(timeout=SLOW)
     pix.click()
